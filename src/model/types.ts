@@ -1,0 +1,218 @@
+// Plain data the pure core works on. Kubernetes inputs mirror the API's JSON shape (a subset),
+// so the adapters hand objects over as they come off the wire.
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+}
+
+export interface ServicePort {
+  name?: string;
+  protocol?: "TCP" | "UDP" | "SCTP";
+  port: number;
+  targetPort?: number | string;
+  nodePort?: number;
+}
+
+export interface Service {
+  metadata: ObjectMeta;
+  spec: {
+    type?: string;
+    loadBalancerClass?: string;
+    ports?: ServicePort[];
+    externalTrafficPolicy?: "Cluster" | "Local" | string;
+    healthCheckNodePort?: number;
+    loadBalancerSourceRanges?: string[];
+    ipFamilies?: string[];
+    selector?: Record<string, string>;
+  };
+  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
+}
+
+export interface LoadBalancerIngress {
+  hostname?: string;
+  ip?: string;
+  ports?: { port: number; protocol: string }[];
+}
+
+export interface Endpoint {
+  addresses: string[];
+  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+  nodeName?: string;
+  zone?: string;
+  targetRef?: { kind?: string; name?: string; namespace?: string; uid?: string };
+}
+
+export interface EndpointSlice {
+  metadata: ObjectMeta;
+  addressType: "IPv4" | "IPv6" | "FQDN" | string;
+  endpoints?: Endpoint[] | null;
+  ports?: { name?: string; port?: number; protocol?: string }[] | null;
+}
+
+export interface Node {
+  metadata: ObjectMeta;
+  spec?: {
+    providerID?: string;
+    unschedulable?: boolean;
+    taints?: { key: string; value?: string; effect: string }[];
+  };
+  status?: {
+    conditions?: { type: string; status: string; reason?: string }[];
+    addresses?: { type: string; address: string }[];
+  };
+}
+
+// ---- Controller configuration the pure core needs ----
+
+export interface BuildConfig {
+  clusterName: string;
+  loadBalancerClass: string; // default service.k8s.aws/nlb
+  defaultTargetType: TargetType; // default instance
+  defaultScheme: Scheme; // default internal
+  /** Tags added to every resource (the --default-tags flag); ownership tags always win. */
+  defaultTags?: Record<string, string>;
+}
+
+// ---- Desired stack: what build() returns. Serialised as is by `nlb-controller plan -o json`. ----
+
+export type Scheme = "internal" | "internet-facing";
+export type TargetType = "instance" | "ip";
+export type IpAddressType = "ipv4" | "dualstack";
+export type ListenerProtocol = "TCP" | "UDP" | "TCP_UDP" | "TLS";
+export type TargetGroupProtocol = "TCP" | "UDP" | "TCP_UDP" | "TLS";
+export type HealthCheckProtocol = "TCP" | "HTTP" | "HTTPS";
+
+export interface HealthCheck {
+  protocol: HealthCheckProtocol;
+  port: "traffic-port" | number;
+  path?: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  healthyThresholdCount: number;
+  unhealthyThresholdCount: number;
+  matcher?: { httpCode: string };
+}
+
+export interface Target {
+  id: string;
+  port: number;
+}
+
+export interface LoadBalancerSpec {
+  name: string;
+  type: "network";
+  scheme: Scheme;
+  ipAddressType: IpAddressType;
+  /** Explicit subnets (IDs or Name tags) from the annotation; absent means discovered by role tag. */
+  subnets?: string[];
+  attributes: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export interface ListenerSpec {
+  port: number;
+  protocol: ListenerProtocol;
+  /** The id of the target group its default action forwards to. */
+  targetGroup: string;
+  certificates?: string[];
+  sslPolicy?: string;
+  alpnPolicy?: string;
+}
+
+export interface TargetGroupSpec {
+  /** `<namespace>/<name>:<service port>`, also the value of the service.k8s.aws/resource tag. */
+  id: string;
+  name: string;
+  targetType: TargetType;
+  protocol: TargetGroupProtocol;
+  port: number;
+  ipAddressType: "ipv4" | "ipv6";
+  healthCheck: HealthCheck;
+  attributes: Record<string, string>;
+  tags: Record<string, string>;
+  targets: Target[];
+}
+
+export interface DesiredStack {
+  /** `<namespace>/<name>` */
+  service: string;
+  loadBalancer: LoadBalancerSpec;
+  listeners: ListenerSpec[];
+  targetGroups: TargetGroupSpec[];
+}
+
+/** One problem with a user's manifest: names the object, the field or annotation, the value and what is allowed. */
+export interface InputProblem {
+  object: string; // ns/name
+  field: string; // e.g. `annotation service.beta.kubernetes.io/aws-load-balancer-scheme` or `spec.ports[0].protocol`
+  value: string;
+  allowed: string;
+  reason: "InvalidAnnotation" | "InvalidSpec";
+  message: string; // one line for humans
+}
+
+export type BuildResult = { ok: true; stack: DesiredStack } | { ok: false; problems: InputProblem[] };
+
+// ---- Actual stack: what observe() reads from AWS, by tags. ----
+
+export interface ActualLoadBalancer {
+  arn: string;
+  name: string;
+  dnsName: string;
+  type: string;
+  scheme: Scheme;
+  ipAddressType: string;
+  subnets: string[];
+  state?: string;
+  attributes: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export interface ActualListener {
+  arn: string;
+  loadBalancerArn: string;
+  port: number;
+  protocol: string;
+  /** ARN of the target group its default forward action points at. */
+  targetGroupArn?: string;
+  certificates?: string[];
+  sslPolicy?: string;
+  alpnPolicy?: string;
+}
+
+export interface ActualTargetGroup {
+  arn: string;
+  name: string;
+  targetType: string;
+  protocol: string;
+  port: number;
+  ipAddressType: string;
+  vpcId?: string;
+  healthCheck: HealthCheck;
+  attributes: Record<string, string>;
+  tags: Record<string, string>;
+  loadBalancerArns: string[];
+}
+
+export interface ActualStack {
+  /** Every NLB tagged for this cluster and stack (normally zero or one). */
+  loadBalancers: ActualLoadBalancer[];
+  listeners: ActualListener[];
+  targetGroups: ActualTargetGroup[];
+}
+
+export interface Subnet {
+  id: string;
+  zone: string;
+  cidr: string;
+  vpcId: string;
+  tags: Record<string, string>;
+}
