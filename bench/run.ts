@@ -1,0 +1,198 @@
+/**
+ * `npm run bench`: the controller against the API emulator and moto behind the fault proxy, which
+ * enforces AWS's per-account token buckets (time-compressed by BENCH_TIME_SCALE). Reports AWS calls
+ * versus the minimum a change needs, convergence time versus what the rate limits allow, latency from
+ * an endpoint change to the target registered, idle calls, and memory with thousands of Services.
+ *
+ * Sizes: BENCH_SERVICES (default 40 NLBs), BENCH_MEMORY_SERVICES (default 2000), BENCH_TIME_SCALE (default 10).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { resolveConfig } from "../src/config.ts";
+import { Manager } from "../src/controller/manager.ts";
+import { loadKubeConfig, makeKubeApis } from "../src/kube/client.ts";
+import { makeLogger } from "../src/observability/logger.ts";
+import { startApiServer } from "../src/sandbox/apiserver/index.ts";
+import { createNodes } from "../src/sandbox/demo.ts";
+import { startMoto } from "../src/sandbox/moto.ts";
+import { seedVpc } from "../src/sandbox/seed-aws.ts";
+import { makeClients } from "../src/aws/clients.ts";
+import { awsAccountLimits, startFaultProxy } from "../test/support/fault-proxy.ts";
+
+const N = Number(process.env.BENCH_SERVICES ?? 40);
+const MEMORY_N = Number(process.env.BENCH_MEMORY_SERVICES ?? 2000);
+const SCALE = Number(process.env.BENCH_TIME_SCALE ?? 10);
+const NS = "bench";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+process.env.AWS_REGION ??= "us-west-2";
+process.env.AWS_ACCESS_KEY_ID ??= "bench";
+process.env.AWS_SECRET_ACCESS_KEY ??= "bench";
+
+const moto = await startMoto();
+const proxy = await startFaultProxy({ target: moto.url, limits: awsAccountLimits, timeScale: SCALE });
+const api = await startApiServer({ host: "127.0.0.1", port: 0 });
+const kubeconfig = `/tmp/nlb-bench-${process.pid}.kubeconfig`;
+api.writeKubeconfig(kubeconfig);
+const kube = makeKubeApis(loadKubeConfig(kubeconfig));
+const aws = makeClients({ endpoint: moto.url, region: process.env.AWS_REGION });
+let manager: Manager | undefined;
+
+try {
+  const vpc = await seedVpc(aws.ec2, { zones: ["us-west-2a", "us-west-2b"], clusterName: "bench", role: "internal-elb", instances: 3 });
+  await createNodes(kube.core, vpc.instances);
+  await kube.core.createNamespace({ body: { metadata: { name: NS } } });
+  const config = resolveConfig({
+    clusterName: "bench",
+    kubeconfig,
+    awsEndpointUrl: proxy.url,
+    vpcId: vpc.vpcId,
+    metricsBindAddress: "0",
+    healthProbeBindAddress: "0",
+    concurrency: "4",
+    logLevel: "silent",
+  });
+  manager = new Manager(config, makeLogger("silent"));
+  await manager.start();
+
+  // 1. Create N ip-mode Services with 3 endpoints each.
+  proxy.resetCalls();
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    const name = `svc-${i}`;
+    await kube.core.createNamespacedService({
+      namespace: NS,
+      body: {
+        metadata: { name, annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "external", "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" } },
+        spec: { type: "LoadBalancer", ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }] },
+      },
+    });
+    await kube.discovery.createNamespacedEndpointSlice({
+      namespace: NS,
+      body: {
+        metadata: { name: `${name}-x`, labels: { "kubernetes.io/service-name": name } },
+        addressType: "IPv4",
+        endpoints: [1, 2, 3].map((j) => ({ addresses: [`10.${i % 250}.${Math.floor(i / 250)}.${j}`], conditions: { ready: true } })),
+        ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+      },
+    });
+  }
+  await waitAll(async () => {
+    const list = await kube.core.listNamespacedService({ namespace: NS });
+    return list.items.every((s) => s.status?.loadBalancer?.ingress?.length);
+  });
+  await settle(manager);
+  const createSeconds = ((performance.now() - t0) / 1000) * SCALE;
+  const createCalls = tally();
+  // Minimum per 1-port Service: CreateTargetGroup, RegisterTargets, CreateLoadBalancer, CreateListener.
+  const minMutating = 4 * N;
+  // CreateLoadBalancer's bucket (10 burst, 0.2/s) bounds how fast N NLBs can be made at all.
+  const limitSeconds = Math.max(0, (N - 10) / 0.2);
+
+  // 2. Endpoint change -> target registered latency, one Service at a time.
+  const latencies: number[] = [];
+  proxy.resetCalls();
+  for (let k = 0; k < 10; k++) {
+    const i = k % N;
+    const name = `svc-${i}`;
+    const before = proxy.calls.filter((c) => c.operation === "RegisterTargets").length;
+    const start = performance.now();
+    const slice = await kube.discovery.readNamespacedEndpointSlice({ name: `${name}-x`, namespace: NS });
+    slice.endpoints = [...(slice.endpoints ?? []), { addresses: [`10.200.${k}.${i % 250}`], conditions: { ready: true } }];
+    await kube.discovery.replaceNamespacedEndpointSlice({ name: `${name}-x`, namespace: NS, body: slice });
+    await waitAll(async () => proxy.calls.filter((c) => c.operation === "RegisterTargets" && c.outcome === "ok").length > before, 20);
+    latencies.push(performance.now() - start);
+  }
+  await settle(manager);
+  const changeCalls = tally();
+
+  // 3. Idle: nothing to change must cost nothing.
+  proxy.resetCalls();
+  await sleep(5000);
+  const idleCalls = proxy.calls.length;
+
+  // 4. Memory: thousands of Services and EndpointSlices of another class in the caches.
+  global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  for (let i = 0; i < MEMORY_N; i++) {
+    await kube.core.createNamespacedService({
+      namespace: NS,
+      body: { metadata: { name: `other-${i}` }, spec: { type: "LoadBalancer", loadBalancerClass: "example.com/other", ports: [{ port: 80, protocol: "TCP" }] } },
+    });
+  }
+  await sleep(1000);
+  global.gc?.();
+  const heapAfter = process.memoryUsage().heapUsed;
+
+  latencies.sort((a, b) => a - b);
+  const result = {
+    services: N,
+    timeScale: SCALE,
+    create: {
+      simulatedSeconds: round(createSeconds),
+      rateLimitFloorSeconds: limitSeconds,
+      mutatingCalls: createCalls.mutating,
+      minimumMutatingCalls: minMutating,
+      readCalls: createCalls.reads,
+      throttled: createCalls.throttled,
+      byOperation: createCalls.byOperation,
+    },
+    endpointChange: {
+      changes: latencies.length,
+      latencyMsP50: round(latencies[Math.floor(latencies.length / 2)] ?? 0),
+      latencyMsMax: round(latencies.at(-1) ?? 0),
+      mutatingCalls: changeCalls.mutating,
+      readCalls: changeCalls.reads,
+    },
+    idle: { seconds: 5, calls: idleCalls },
+    memory: {
+      extraServices: MEMORY_N,
+      heapDeltaMiB: round((heapAfter - heapBefore) / 2 ** 20),
+      heapUsedMiB: round(heapAfter / 2 ** 20),
+      rssMiB: round(process.memoryUsage().rss / 2 ** 20),
+    },
+  };
+  mkdirSync("bench/results", { recursive: true });
+  writeFileSync("bench/results/latest.json", `${JSON.stringify(result, null, 2)}\n`);
+  say(JSON.stringify(result, null, 2));
+} finally {
+  await manager?.stop();
+  await proxy.close();
+  await api.close();
+  await moto.stop();
+  aws.elbv2.destroy();
+  aws.ec2.destroy();
+}
+
+function tally() {
+  const byOperation: Record<string, number> = {};
+  let mutating = 0;
+  let reads = 0;
+  let throttled = 0;
+  for (const c of proxy.calls) {
+    byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1;
+    if (c.outcome === "throttled") throttled++;
+    if (/^(Describe|Get|List)/.test(c.operation)) reads++;
+    else mutating++;
+  }
+  proxy.resetCalls();
+  return { byOperation, mutating, reads, throttled };
+}
+
+async function waitAll(check: () => Promise<boolean>, pollMs = 200): Promise<void> {
+  const deadline = Date.now() + 30 * 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("bench: timed out");
+    await sleep(pollMs);
+  }
+}
+
+async function settle(m: Manager): Promise<void> {
+  await sleep(500);
+  await m.idle();
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

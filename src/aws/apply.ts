@@ -1,0 +1,205 @@
+import {
+  AddTagsCommand,
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  type ElasticLoadBalancingV2Client,
+  type IpAddressType,
+  ModifyListenerCommand,
+  ModifyLoadBalancerAttributesCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+  RemoveTagsCommand,
+  SetIpAddressTypeCommand,
+  SetSubnetsCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ListenerSpec } from "../model/types.ts";
+import type { Change, TargetGroupRef } from "../plan/changes.ts";
+import { errorName, isNotFound } from "./clients.ts";
+import { healthCheckInput, recordToAttributes, recordToTags } from "./convert.ts";
+import type { OwnedResources } from "./inventory.ts";
+import type { TargetRegistry } from "./targets.ts";
+
+export interface ApplyContext {
+  elbv2: ElasticLoadBalancingV2Client;
+  owned: OwnedResources;
+  targets: TargetRegistry;
+  stackId: string;
+  vpcId: string;
+  /** ARN of the NLB the stack keeps, when it already exists. */
+  loadBalancerArn?: string;
+  dnsName?: string;
+  /** How long a target group still in use after its listener went away is retried. */
+  inUseRetryMs?: number;
+}
+
+export interface ApplyResult {
+  loadBalancerArn?: string;
+  dnsName?: string;
+  /** desired target group id -> ARN, for the groups this apply created. */
+  created: Map<string, string>;
+}
+
+/** Carries out a plan's changes in order. Holds no decisions: every choice was made by plan(). */
+export async function applyChanges(changes: Change[], ctx: ApplyContext): Promise<ApplyResult> {
+  const created = new Map<string, string>();
+  let lbArn = ctx.loadBalancerArn;
+  let dnsName = ctx.dnsName;
+  const arnOf = (ref: TargetGroupRef): string => {
+    if ("arn" in ref) return ref.arn;
+    const arn = created.get(ref.id);
+    if (!arn) throw new Error(`target group ${ref.id} was not created before it was used`);
+    return arn;
+  };
+  const { elbv2 } = ctx;
+
+  for (const change of changes) {
+    switch (change.kind) {
+      case "deleteLoadBalancer":
+        await ignoreNotFound(elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: change.arn })));
+        ctx.owned.forget(change.arn);
+        if (lbArn === change.arn) lbArn = undefined;
+        break;
+      case "createTargetGroup": {
+        const s = change.spec;
+        const out = await elbv2.send(
+          new CreateTargetGroupCommand({
+            Name: s.name,
+            Protocol: s.protocol,
+            Port: s.port,
+            VpcId: ctx.vpcId,
+            TargetType: s.targetType,
+            IpAddressType: s.ipAddressType,
+            ...healthCheckInput(s.healthCheck),
+            Tags: recordToTags(s.tags),
+          }),
+        );
+        const arn = out.TargetGroups?.[0]?.TargetGroupArn;
+        if (!arn) throw new Error(`CreateTargetGroup returned no ARN for ${s.id}`);
+        created.set(s.id, arn);
+        ctx.owned.remember(ctx.stackId, "targetGroups", arn);
+        break;
+      }
+      case "modifyTargetGroupHealthCheck":
+        await elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: change.arn, ...healthCheckInput(change.healthCheck) }));
+        break;
+      case "modifyTargetGroupAttributes":
+        await elbv2.send(
+          new ModifyTargetGroupAttributesCommand({
+            TargetGroupArn: change.arn || arnOf({ id: change.id }),
+            Attributes: recordToAttributes(change.attributes),
+          }),
+        );
+        break;
+      case "createLoadBalancer": {
+        const s = change.spec;
+        const out = await elbv2.send(
+          new CreateLoadBalancerCommand({
+            Name: s.name,
+            Type: "network",
+            Scheme: s.scheme,
+            IpAddressType: s.ipAddressType as IpAddressType,
+            Subnets: change.subnetIds,
+            Tags: recordToTags(s.tags),
+          }),
+        );
+        const lb = out.LoadBalancers?.[0];
+        if (!lb?.LoadBalancerArn) throw new Error(`CreateLoadBalancer returned no ARN for ${s.name}`);
+        lbArn = lb.LoadBalancerArn;
+        dnsName = lb.DNSName;
+        ctx.owned.remember(ctx.stackId, "loadBalancers", lbArn);
+        if (Object.keys(s.attributes).length > 0) {
+          await elbv2.send(
+            new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: lbArn, Attributes: recordToAttributes(s.attributes) }),
+          );
+        }
+        break;
+      }
+      case "setSubnets":
+        await elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: change.arn, Subnets: change.subnetIds }));
+        break;
+      case "setIpAddressType":
+        await elbv2.send(
+          new SetIpAddressTypeCommand({ LoadBalancerArn: change.arn, IpAddressType: change.ipAddressType as IpAddressType }),
+        );
+        break;
+      case "modifyLoadBalancerAttributes":
+        await elbv2.send(
+          new ModifyLoadBalancerAttributesCommand({
+            LoadBalancerArn: change.arn,
+            Attributes: recordToAttributes(change.attributes),
+          }),
+        );
+        break;
+      case "updateTags":
+        if (Object.keys(change.add).length > 0) {
+          await elbv2.send(new AddTagsCommand({ ResourceArns: [change.arn], Tags: recordToTags(change.add) }));
+        }
+        if (change.remove.length > 0) {
+          await elbv2.send(new RemoveTagsCommand({ ResourceArns: [change.arn], TagKeys: change.remove }));
+        }
+        break;
+      case "deleteListener":
+        await ignoreNotFound(elbv2.send(new DeleteListenerCommand({ ListenerArn: change.arn })));
+        break;
+      case "createListener":
+        if (!lbArn) throw new Error("no load balancer to add a listener to");
+        await elbv2.send(
+          new CreateListenerCommand({ LoadBalancerArn: lbArn, ...listenerInput(change.spec, arnOf(change.targetGroup)) }),
+        );
+        break;
+      case "modifyListener":
+        await elbv2.send(
+          new ModifyListenerCommand({ ListenerArn: change.arn, ...listenerInput(change.spec, arnOf(change.targetGroup)) }),
+        );
+        break;
+      case "deleteTargetGroup":
+        await deleteTargetGroup(elbv2, change.arn, ctx.inUseRetryMs ?? 60_000);
+        ctx.owned.forget(change.arn);
+        ctx.targets.forget(change.arn);
+        break;
+      case "registerTargets":
+        await ctx.targets.sync(arnOf(change.targetGroup), change.targets, { fresh: !("arn" in change.targetGroup) });
+        break;
+    }
+  }
+  return { loadBalancerArn: lbArn, dnsName, created };
+}
+
+function listenerInput(spec: ListenerSpec, targetGroupArn: string) {
+  return {
+    Protocol: spec.protocol,
+    Port: spec.port,
+    DefaultActions: [{ Type: "forward" as const, TargetGroupArn: targetGroupArn }],
+    ...(spec.certificates?.length ? { Certificates: spec.certificates.map((CertificateArn) => ({ CertificateArn })) } : {}),
+    ...(spec.sslPolicy ? { SslPolicy: spec.sslPolicy } : {}),
+    ...(spec.alpnPolicy ? { AlpnPolicy: [spec.alpnPolicy] } : {}),
+  };
+}
+
+/** A target group stays "in use" for a moment after its listener or NLB is deleted; retry until it is free. */
+async function deleteTargetGroup(elbv2: ElasticLoadBalancingV2Client, arn: string, retryMs: number): Promise<void> {
+  const deadline = Date.now() + retryMs;
+  for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (errorName(err) !== "ResourceInUseException" || Date.now() + delay > deadline) throw err;
+      await sleep(delay);
+    }
+  }
+}
+
+async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}

@@ -1,0 +1,163 @@
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  type ElasticLoadBalancingV2Client,
+  type LoadBalancer,
+  type TargetGroup,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CLUSTER_TAG, STACK_TAG } from "../model/tags.ts";
+import type { ActualListener, ActualLoadBalancer, ActualStack, ActualTargetGroup, Scheme } from "../model/types.ts";
+import { isNotFound } from "./clients.ts";
+import { attributesToRecord, healthCheckOf, tagsToRecord } from "./convert.ts";
+import type { OwnedResources } from "./inventory.ts";
+
+/**
+ * Reads the actual stack of one Service: the NLBs and target groups the inventory knows for it,
+ * re-checked against their live tags (ownership is decided by tags alone), with listeners and attributes.
+ */
+export async function observeStack(
+  elbv2: ElasticLoadBalancingV2Client,
+  owned: OwnedResources,
+  clusterName: string,
+  stackId: string,
+): Promise<ActualStack> {
+  const known = owned.forStack(stackId);
+  const lbs = await describeLoadBalancers(elbv2, owned, known.loadBalancers);
+  const tgs = await describeTargetGroups(elbv2, owned, known.targetGroups);
+  const tags = await describeTags(elbv2, [...lbs.map((l) => l.LoadBalancerArn!), ...tgs.map((t) => t.TargetGroupArn!)]);
+  const ours = (arn: string) => tags.get(arn)?.[CLUSTER_TAG] === clusterName && tags.get(arn)?.[STACK_TAG] === stackId;
+
+  const loadBalancers: ActualLoadBalancer[] = [];
+  const listeners: ActualListener[] = [];
+  for (const lb of lbs) {
+    const arn = lb.LoadBalancerArn!;
+    if (!ours(arn)) {
+      owned.forget(arn);
+      continue;
+    }
+    const attrs = await elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
+    loadBalancers.push({
+      arn,
+      name: lb.LoadBalancerName ?? "",
+      dnsName: lb.DNSName ?? "",
+      type: lb.Type ?? "",
+      scheme: (lb.Scheme ?? "internal") as Scheme,
+      ipAddressType: lb.IpAddressType ?? "ipv4",
+      subnets: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId ?? "").filter(Boolean),
+      state: lb.State?.Code,
+      attributes: attributesToRecord(attrs.Attributes),
+      tags: tags.get(arn) ?? {},
+    });
+    listeners.push(...(await describeListeners(elbv2, arn)));
+  }
+
+  const targetGroups: ActualTargetGroup[] = [];
+  for (const tg of tgs) {
+    const arn = tg.TargetGroupArn!;
+    if (!ours(arn)) {
+      owned.forget(arn);
+      continue;
+    }
+    const attrs = await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+    targetGroups.push({
+      arn,
+      name: tg.TargetGroupName ?? "",
+      targetType: tg.TargetType ?? "",
+      protocol: tg.Protocol ?? "",
+      port: tg.Port ?? 0,
+      ipAddressType: tg.IpAddressType ?? "ipv4",
+      vpcId: tg.VpcId,
+      healthCheck: healthCheckOf(tg),
+      attributes: attributesToRecord(attrs.Attributes),
+      tags: tags.get(arn) ?? {},
+      loadBalancerArns: tg.LoadBalancerArns ?? [],
+    });
+  }
+  return { loadBalancers, listeners, targetGroups };
+}
+
+async function describeLoadBalancers(
+  elbv2: ElasticLoadBalancingV2Client,
+  owned: OwnedResources,
+  arns: string[],
+): Promise<LoadBalancer[]> {
+  if (arns.length === 0) return [];
+  try {
+    return (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }))).LoadBalancers ?? [];
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  // One of them is gone: ask one by one and forget the missing.
+  const out: LoadBalancer[] = [];
+  for (const arn of arns) {
+    try {
+      out.push(...((await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers ?? []));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      owned.forget(arn);
+    }
+  }
+  return out;
+}
+
+async function describeTargetGroups(
+  elbv2: ElasticLoadBalancingV2Client,
+  owned: OwnedResources,
+  arns: string[],
+): Promise<TargetGroup[]> {
+  if (arns.length === 0) return [];
+  try {
+    return (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }))).TargetGroups ?? [];
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const out: TargetGroup[] = [];
+  for (const arn of arns) {
+    try {
+      out.push(...((await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups ?? []));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      owned.forget(arn);
+    }
+  }
+  return out;
+}
+
+export async function describeTags(
+  elbv2: ElasticLoadBalancingV2Client,
+  arns: string[],
+): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const res = await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of res.TagDescriptions ?? []) if (d.ResourceArn) out.set(d.ResourceArn, tagsToRecord(d.Tags));
+  }
+  return out;
+}
+
+async function describeListeners(elbv2: ElasticLoadBalancingV2Client, lbArn: string): Promise<ActualListener[]> {
+  const out: ActualListener[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn, Marker: marker }));
+    for (const l of page.Listeners ?? []) {
+      const forward = l.DefaultActions?.find((a) => a.Type === "forward");
+      out.push({
+        arn: l.ListenerArn ?? "",
+        loadBalancerArn: lbArn,
+        port: l.Port ?? 0,
+        protocol: l.Protocol ?? "",
+        targetGroupArn: forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn,
+        certificates: (l.Certificates ?? []).map((c) => c.CertificateArn ?? "").filter(Boolean),
+        sslPolicy: l.SslPolicy,
+        alpnPolicy: l.AlpnPolicy?.[0],
+      });
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return out;
+}

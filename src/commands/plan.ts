@@ -1,0 +1,101 @@
+import { observeStack } from "../aws/observe.ts";
+import { makeClients } from "../aws/clients.ts";
+import { OwnedResources } from "../aws/inventory.ts";
+import { FlagError, resolveConfig } from "../config.ts";
+import { loadKubeConfig, makeKubeApis } from "../kube/client.ts";
+import { build } from "../model/build.ts";
+import { isSelected } from "../model/selection.ts";
+import type { BuildConfig, DesiredStack, EndpointSlice, Node, Service } from "../model/types.ts";
+import { plan } from "../plan/plan.ts";
+import { replacementMessage } from "../plan/changes.ts";
+import { readManifests } from "./manifests.ts";
+import { renderChanges, renderStack } from "./render.ts";
+
+interface PlanOptions {
+  filename: string[];
+  clusterName?: string;
+  output: "json" | "table";
+  loadBalancerClass: string;
+  defaultTargetType: string;
+  defaultScheme: string;
+  diff?: string;
+  kubeconfig?: string;
+  awsRegion?: string;
+  awsEndpointUrl?: string;
+}
+
+export async function planCommand(opts: PlanOptions): Promise<void> {
+  const config = resolveConfig({
+    clusterName: opts.clusterName,
+    loadBalancerClass: opts.loadBalancerClass,
+    defaultTargetType: opts.defaultTargetType,
+    defaultScheme: opts.defaultScheme,
+    awsRegion: opts.awsRegion,
+    awsEndpointUrl: opts.awsEndpointUrl,
+    kubeconfig: opts.kubeconfig,
+  });
+  const buildConfig: BuildConfig = {
+    clusterName: config.clusterName,
+    loadBalancerClass: config.loadBalancerClass,
+    defaultTargetType: config.defaultTargetType,
+    defaultScheme: config.defaultScheme,
+    defaultTags: config.defaultTags,
+  };
+  if (opts.diff) return diff(opts.diff, buildConfig, opts);
+
+  const manifests = readManifests(opts.filename);
+  const problems = [...manifests.problems];
+  const stacks: DesiredStack[] = [];
+  for (const svc of manifests.services) {
+    const id = `${svc.metadata.namespace}/${svc.metadata.name}`;
+    if (!isSelected(svc, config.loadBalancerClass)) {
+      process.stderr.write(`not selected: service ${id} (not type LoadBalancer of class ${config.loadBalancerClass} or an NLB type annotation)\n`);
+      continue;
+    }
+    const slices = manifests.slices.filter(
+      (s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name,
+    );
+    const result = build(svc, slices, manifests.nodes, buildConfig);
+    if (result.ok) stacks.push(result.stack);
+    else problems.push(...result.problems.map((p) => p.message));
+  }
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`${p}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(opts.output === "json" ? `${JSON.stringify(stacks, null, 2)}\n` : stacks.map(renderStack).join("\n"));
+}
+
+async function diff(target: string, buildConfig: BuildConfig, opts: PlanOptions): Promise<void> {
+  const m = /^([a-z0-9-]{1,63})\/([a-z0-9.-]{1,253})$/.exec(target);
+  if (!m) throw new FlagError(`--diff: "${target}" is not valid: NAMESPACE/NAME of a Service`);
+  const [, namespace = "", name = ""] = m;
+  const kube = makeKubeApis(loadKubeConfig(opts.kubeconfig));
+  const svc = (await kube.core.readNamespacedService({ name, namespace })) as unknown as Service;
+  const slices = (await kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` }))
+    .items as unknown as EndpointSlice[];
+  const nodes = (await kube.core.listNode()).items as unknown as Node[];
+  if (!isSelected(svc, buildConfig.loadBalancerClass)) {
+    process.stdout.write(`service ${target} is not selected by class ${buildConfig.loadBalancerClass}: nothing to do\n`);
+    return;
+  }
+  const result = build(svc, slices, nodes, buildConfig);
+  if (!result.ok) {
+    for (const p of result.problems) process.stderr.write(`${p.message}\n`);
+    process.exit(1);
+  }
+  const aws = makeClients({ region: opts.awsRegion, endpoint: opts.awsEndpointUrl });
+  const owned = new OwnedResources(aws.elbv2, buildConfig.clusterName);
+  await owned.scan();
+  const actual = await observeStack(aws.elbv2, owned, buildConfig.clusterName, target);
+  const changes = plan({
+    desired: result.stack,
+    actual,
+    subnetIds: [],
+    explicitName: Boolean(svc.metadata.annotations?.["service.beta.kubernetes.io/aws-load-balancer-name"]),
+  });
+  for (const r of changes.replacements) process.stdout.write(`REPLACE ${replacementMessage(r)}\n`);
+  process.stdout.write(renderChanges(changes.changes));
+  aws.elbv2.destroy();
+  aws.ec2.destroy();
+}

@@ -1,0 +1,35 @@
+import type { AwsClients } from "../aws/clients.ts";
+import type { OwnedResources } from "../aws/inventory.ts";
+import type { TargetRegistry } from "../aws/targets.ts";
+import type { Informer } from "../kube/informer.ts";
+import type { ServiceWriter } from "../kube/writers.ts";
+import type { BuildConfig, EndpointSlice, Node, Service, Subnet } from "../model/types.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+
+/** Everything a reconciler reads and writes through, wired once by the manager. */
+export interface ControllerContext {
+  build: BuildConfig;
+  aws: AwsClients;
+  vpcId: string;
+  owned: OwnedResources;
+  targets: TargetRegistry;
+  services: Informer<Service>;
+  slices: Informer<EndpointSlice>;
+  nodes: Informer<Node>;
+  writer: ServiceWriter;
+  log: Logger;
+  metrics: Metrics;
+  /** Per Service key: target group id -> ARN, as of its last stack reconcile. */
+  stackTargetGroups: Map<string, Map<string, string>>;
+  subnets: () => Promise<Subnet[]>;
+}
+
+/** EndpointSlices of one Service (label kubernetes.io/service-name in its namespace). */
+export function slicesOf(ctx: ControllerContext, namespace: string, name: string): EndpointSlice[] {
+  const out: EndpointSlice[] = [];
+  for (const s of ctx.slices.values()) {
+    if (s.metadata.namespace === namespace && s.metadata.labels?.["kubernetes.io/service-name"] === name) out.push(s);
+  }
+  return out;
+}

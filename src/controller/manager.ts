@@ -1,0 +1,283 @@
+import { hostname } from "node:os";
+import type { V1EndpointSliceList, V1NodeList, V1ServiceList } from "@kubernetes/client-node";
+import { type AwsClients, makeClients } from "../aws/clients.ts";
+import { OwnedResources } from "../aws/inventory.ts";
+import { describeSubnets, vpcOfInstance } from "../aws/network.ts";
+import { TargetRegistry } from "../aws/targets.ts";
+import type { Config } from "../config.ts";
+import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
+import { Informer, type KubeObject, keyOf } from "../kube/informer.ts";
+import { LeaderElector } from "../kube/leader.ts";
+import { ServiceWriter } from "../kube/writers.ts";
+import { instanceIdOf } from "../model/targets.ts";
+import { isSelected } from "../model/selection.ts";
+import type { EndpointSlice, Node, Service, Subnet } from "../model/types.ts";
+import type { Logger } from "../observability/logger.ts";
+import { Metrics } from "../observability/metrics.ts";
+import type { ControllerContext } from "./context.ts";
+import { WorkQueue } from "./queue.ts";
+import { describeError, reconcileStack } from "./stack-reconciler.ts";
+import { reconcileTargets } from "./target-reconciler.ts";
+
+const SUBNET_CACHE_MS = 5 * 60_000;
+
+/** Wires informers, the two loops, leader election and periodic resync. */
+export class Manager {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly kube: KubeApis;
+  readonly aws: AwsClients;
+  readonly services: Informer<Service>;
+  readonly slices: Informer<EndpointSlice>;
+  readonly nodes: Informer<Node>;
+  readonly stackQueue: WorkQueue;
+  readonly targetQueue: WorkQueue;
+  readonly targets: TargetRegistry;
+  readonly owned: OwnedResources;
+  #ctx: ControllerContext | undefined;
+  #elector: LeaderElector | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  #targetSeen = new Map<string, number>();
+  #ready = false;
+
+  constructor(config: Config, log: Logger, metrics = new Metrics()) {
+    this.config = config;
+    this.log = log;
+    this.metrics = metrics;
+    this.kube = makeKubeApis(loadKubeConfig(config.kubeconfig));
+    this.aws = makeClients({ region: config.awsRegion, endpoint: config.awsEndpointUrl }, (service, operation, outcome) =>
+      metrics.awsCalls.inc({ service, operation, outcome }),
+    );
+    this.targets = new TargetRegistry(this.aws.elbv2);
+    this.owned = new OwnedResources(this.aws.elbv2, config.clusterName);
+    const { core, discovery } = this.kube;
+    const kc = this.kube.config;
+    this.services = new Informer<Service>("services", kc, "/api/v1/services", async () => {
+      const l: V1ServiceList = await core.listServiceForAllNamespaces();
+      return { items: l.items as unknown as Service[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+    }, log);
+    this.slices = new Informer<EndpointSlice>(
+      "endpointslices",
+      kc,
+      "/apis/discovery.k8s.io/v1/endpointslices",
+      async () => {
+        const l: V1EndpointSliceList = await discovery.listEndpointSliceForAllNamespaces();
+        return { items: l.items as unknown as EndpointSlice[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+      },
+      log,
+    );
+    this.nodes = new Informer<Node>("nodes", kc, "/api/v1/nodes", async () => {
+      const l: V1NodeList = await core.listNode();
+      return { items: l.items as unknown as Node[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+    }, log, slimNode);
+
+    this.stackQueue = new WorkQueue((key) => this.#timed("stack", () => reconcileStack(this.#context(), key)), {
+      concurrency: config.concurrency,
+    });
+    this.targetQueue = new WorkQueue(
+      (key) =>
+        this.#timed("targets", async () => {
+          const seen = this.#targetSeen.get(key);
+          this.#targetSeen.delete(key);
+          if (!(await reconcileTargets(this.#context(), key))) this.stackQueue.add(key);
+          else if (seen !== undefined) this.metrics.targetLatency.observe((performance.now() - seen) / 1000);
+        }),
+      { concurrency: config.concurrency },
+    );
+    for (const [loop, q] of [
+      ["stack", this.stackQueue],
+      ["targets", this.targetQueue],
+    ] as const) {
+      q.onError = (key, err, retryInMs) => log.warn({ loop, service: key, err: describeError(err), retryInMs }, "reconcile failed");
+    }
+    this.#wire();
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Starts informers, waits for leadership when asked, then reconciles everything once. */
+  async start(): Promise<void> {
+    for (const inf of [this.services, this.slices, this.nodes]) inf.start();
+    await Promise.all([this.services.waitForSync(), this.slices.waitForSync(), this.nodes.waitForSync()]);
+    if (this.config.leaderElect) {
+      this.#elector = new LeaderElector(
+        this.kube,
+        {
+          namespace: this.config.leaderElectionNamespace,
+          name: this.config.leaderElectionId,
+          identity: `${hostname()}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`,
+        },
+        this.log,
+      );
+      this.#ready = true; // a standby is ready: it serves as soon as it leads
+      await this.#elector.run(() => {
+        this.log.fatal("leadership lost, exiting so a fresh process takes over");
+        process.exit(1);
+      });
+    }
+    const vpcId = this.config.vpcId ?? (await this.#discoverVpc());
+    await this.owned.scan();
+    this.#ctx = this.#makeContext(vpcId);
+    this.#ready = true;
+    for (const svc of this.services.values()) this.stackQueue.add(keyOf(svc.metadata));
+    this.#resync = setInterval(() => void this.resync(), this.config.syncPeriodMs);
+    this.#resync.unref();
+    this.log.info({ vpcId, services: this.services.size, owned: this.owned.stacks().length }, "controller started");
+  }
+
+  /** Re-reads ownership and target sets from AWS and reconciles every Service (drift repair). */
+  async resync(): Promise<void> {
+    try {
+      await this.owned.scan();
+      this.targets.invalidateAll();
+      for (const svc of this.services.values()) this.stackQueue.add(keyOf(svc.metadata));
+    } catch (err) {
+      this.log.warn({ err: describeError(err) }, "resync failed");
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#resync) clearInterval(this.#resync);
+    for (const inf of [this.services, this.slices, this.nodes]) inf.stop();
+    await Promise.all([this.stackQueue.stop(), this.targetQueue.stop()]);
+    await this.#elector?.stop();
+    this.aws.elbv2.destroy();
+    this.aws.ec2.destroy();
+  }
+
+  /** Resolves when both loops have nothing left to do. */
+  async idle(): Promise<void> {
+    do {
+      await this.stackQueue.drained();
+      await this.targetQueue.drained();
+    } while (this.stackQueue.pending + this.targetQueue.pending > 0);
+  }
+
+  #context(): ControllerContext {
+    if (!this.#ctx) throw new Error("controller not started");
+    return this.#ctx;
+  }
+
+  #makeContext(vpcId: string): ControllerContext {
+    let subnetCache: { at: number; subnets: Subnet[] } | undefined;
+    return {
+      build: {
+        clusterName: this.config.clusterName,
+        loadBalancerClass: this.config.loadBalancerClass,
+        defaultTargetType: this.config.defaultTargetType,
+        defaultScheme: this.config.defaultScheme,
+        defaultTags: this.config.defaultTags,
+      },
+      aws: this.aws,
+      vpcId,
+      owned: this.owned,
+      targets: this.targets,
+      services: this.services,
+      slices: this.slices,
+      nodes: this.nodes,
+      writer: new ServiceWriter(this.kube),
+      log: this.log,
+      metrics: this.metrics,
+      stackTargetGroups: new Map(),
+      subnets: async () => {
+        if (!subnetCache || Date.now() - subnetCache.at > SUBNET_CACHE_MS) {
+          subnetCache = { at: Date.now(), subnets: await describeSubnets(this.aws.ec2, vpcId) };
+        }
+        return subnetCache.subnets;
+      },
+    };
+  }
+
+  async #discoverVpc(): Promise<string> {
+    for (const node of this.nodes.values()) {
+      const id = instanceIdOf(node);
+      if (id) return vpcOfInstance(this.aws.ec2, id);
+    }
+    throw new Error("cannot discover the VPC: no node has an AWS providerID; pass --vpc-id");
+  }
+
+  #wire(): void {
+    const stackKey = (svc: Service) => keyOf(svc.metadata);
+    this.services.on({
+      onAdd: (svc) => this.#ctx && this.stackQueue.add(stackKey(svc)),
+      onUpdate: (svc, old) => {
+        if (this.#ctx && stackChanged(svc, old)) this.stackQueue.add(stackKey(svc));
+      },
+      onDelete: (svc) => this.#ctx && this.stackQueue.add(stackKey(svc)),
+    });
+    const sliceChanged = (slice: EndpointSlice) => {
+      const name = slice.metadata.labels?.["kubernetes.io/service-name"];
+      if (name) this.#scheduleTargets(`${slice.metadata.namespace}/${name}`);
+    };
+    this.slices.on({ onAdd: sliceChanged, onUpdate: sliceChanged, onDelete: sliceChanged });
+    const nodeChanged = () => {
+      for (const svc of this.services.values()) {
+        if (isSelected(svc, this.config.loadBalancerClass)) this.#scheduleTargets(stackKey(svc));
+      }
+    };
+    this.nodes.on({
+      onAdd: nodeChanged,
+      onUpdate: (n, old) => {
+        if (nodeProjection(n) !== nodeProjection(old)) nodeChanged();
+      },
+      onDelete: nodeChanged,
+    });
+  }
+
+  /** Coalesces target changes per Service over the batch window, so a rollout costs few calls. */
+  #scheduleTargets(key: string): void {
+    if (!this.#ctx) return;
+    if (!this.#targetSeen.has(key)) this.#targetSeen.set(key, performance.now());
+    this.targetQueue.addAfter(key, this.config.targetBatchWindowMs);
+  }
+
+  async #timed(loop: "stack" | "targets", fn: () => Promise<void>): Promise<void> {
+    const end = this.metrics.reconcileSeconds.startTimer({ loop });
+    try {
+      await fn();
+      this.metrics.reconciles.inc({ loop, result: "ok" });
+    } catch (err) {
+      this.metrics.reconciles.inc({ loop, result: "error" });
+      throw err;
+    } finally {
+      end();
+      this.metrics.queueDepth.set({ loop: "stack" }, this.stackQueue.pending);
+      this.metrics.queueDepth.set({ loop: "targets" }, this.targetQueue.pending);
+    }
+  }
+}
+
+/** A Service change the stack loop cares about: spec, annotations, deletion. Status-only writes are ours. */
+function stackChanged(svc: Service, old: Service): boolean {
+  return (
+    svc.metadata.generation !== old.metadata.generation ||
+    svc.metadata.deletionTimestamp !== old.metadata.deletionTimestamp ||
+    JSON.stringify(svc.metadata.annotations ?? {}) !== JSON.stringify(old.metadata.annotations ?? {}) ||
+    JSON.stringify(svc.spec) !== JSON.stringify(old.spec) ||
+    (svc.metadata.finalizers?.length ?? 0) < (old.metadata.finalizers?.length ?? 0)
+  );
+}
+
+/** What decides a node's eligibility; heartbeat-only status updates leave it unchanged. */
+function nodeProjection(n: Node): string {
+  const ready = n.status?.conditions?.find((c) => c.type === "Ready")?.status;
+  return JSON.stringify([ready, n.metadata.labels, n.spec?.taints, n.spec?.providerID]);
+}
+
+/** Nodes are kept with only the fields eligibility needs: memory stays flat at thousands of nodes. */
+function slimNode(n: Node): Node {
+  return {
+    metadata: {
+      name: n.metadata.name,
+      ...(n.metadata.resourceVersion ? { resourceVersion: n.metadata.resourceVersion } : {}),
+      ...(n.metadata.labels ? { labels: n.metadata.labels } : {}),
+    },
+    spec: { providerID: n.spec?.providerID, ...(n.spec?.taints ? { taints: n.spec.taints } : {}) },
+    status: { conditions: (n.status?.conditions ?? []).map(({ type, status }) => ({ type, status })) },
+  };
+}
+
+export type { KubeObject };

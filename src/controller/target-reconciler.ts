@@ -1,0 +1,26 @@
+import { build } from "../model/build.ts";
+import { isSelected } from "../model/selection.ts";
+import { type ControllerContext, slicesOf } from "./context.ts";
+import { splitKey } from "./stack-reconciler.ts";
+
+/**
+ * The target loop: brings the target sets of one Service's target groups in line with its endpoints
+ * and nodes. It uses the target group ARNs of the last stack reconcile and never re-describes the stack;
+ * a Service whose stack was not reconciled yet is handed to the stack loop instead.
+ * Returns false when the stack loop must run first.
+ */
+export async function reconcileTargets(ctx: ControllerContext, key: string): Promise<boolean> {
+  const svc = ctx.services.get(key);
+  if (!svc || svc.metadata.deletionTimestamp || !isSelected(svc, ctx.build.loadBalancerClass)) return true;
+  const arns = ctx.stackTargetGroups.get(key);
+  if (!arns) return false;
+  const [namespace, name] = splitKey(key);
+  const result = build(svc, slicesOf(ctx, namespace, name), [...ctx.nodes.values()], ctx.build);
+  if (!result.ok) return true; // the stack loop reports the problems
+  for (const tg of result.stack.targetGroups) {
+    const arn = arns.get(tg.id);
+    if (!arn) return false; // a new port: the stack loop creates its target group
+    await ctx.targets.sync(arn, tg.targets);
+  }
+  return true;
+}

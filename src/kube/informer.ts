@@ -1,0 +1,191 @@
+import { type KubeConfig, Watch } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { ObjectMeta } from "../model/types.ts";
+
+export interface KubeObject {
+  metadata: ObjectMeta;
+}
+
+export type ListFn<T> = () => Promise<{ items: T[]; resourceVersion: string }>;
+
+export interface InformerHandlers<T> {
+  onAdd?: (obj: T) => void;
+  onUpdate?: (obj: T, old: T) => void;
+  onDelete?: (obj: T) => void;
+}
+
+export const keyOf = (meta: ObjectMeta): string => (meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name);
+
+/**
+ * List then watch one resource, keeping an exact cache. Supervised: any list or watch error restarts it
+ * with jittered exponential backoff; a 410 Gone re-lists; a watch that stays silent past the inactivity
+ * timeout is dropped and resumed from the last resourceVersion. Handlers only enqueue; a throwing
+ * handler is logged, never allowed to stop the informer.
+ */
+export class Informer<T extends KubeObject> {
+  readonly #cache = new Map<string, T>();
+  readonly #handlers: InformerHandlers<T>[] = [];
+  readonly #watch: Watch;
+  #resourceVersion = "";
+  #abort: AbortController | undefined;
+  #stopped = false;
+  #synced = false;
+  #failures = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #syncWaiters: (() => void)[] = [];
+
+  readonly name: string;
+  readonly path: string;
+  readonly list: ListFn<T>;
+  readonly log: Logger;
+  readonly transform: (obj: T) => T;
+
+  constructor(name: string, config: KubeConfig, path: string, list: ListFn<T>, log: Logger, transform?: (obj: T) => T) {
+    this.name = name;
+    this.path = path;
+    this.list = list;
+    this.log = log;
+    this.transform = transform ?? ((o) => o);
+    this.#watch = new Watch(config);
+  }
+
+  on(handlers: InformerHandlers<T>): void {
+    this.#handlers.push(handlers);
+  }
+
+  get(key: string): T | undefined {
+    return this.#cache.get(key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.#cache.values();
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    return new Promise((resolve) => this.#syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    this.#stopped = false;
+    void this.#relist();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#abort?.abort();
+  }
+
+  async #relist(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      const { items, resourceVersion } = await this.list();
+      const fresh = new Map<string, T>();
+      for (const raw of items) {
+        const obj = this.transform(raw);
+        fresh.set(keyOf(obj.metadata), obj);
+      }
+      for (const [key, old] of this.#cache) {
+        if (!fresh.has(key)) {
+          this.#cache.delete(key);
+          this.#emit("delete", old);
+        }
+      }
+      for (const [key, obj] of fresh) {
+        const old = this.#cache.get(key);
+        this.#cache.set(key, obj);
+        if (!old) this.#emit("add", obj);
+        else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emit("update", obj, old);
+      }
+      this.#resourceVersion = resourceVersion;
+      this.#markSynced();
+      await this.#startWatch();
+    } catch (err) {
+      this.#retry(err, true);
+    }
+  }
+
+  async #startWatch(): Promise<void> {
+    if (this.#stopped) return;
+    let gone = false;
+    const abort = await this.#watch.watch(
+      this.path,
+      { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true },
+      (type, raw) => {
+        if (type === "ERROR") {
+          if (raw?.code === 410) gone = true;
+          return;
+        }
+        this.#failures = 0;
+        const version = raw?.metadata?.resourceVersion;
+        if (type === "BOOKMARK") {
+          if (version) this.#resourceVersion = version;
+          return;
+        }
+        const obj = this.transform(raw as T);
+        const key = keyOf(obj.metadata);
+        if (version) this.#resourceVersion = version;
+        if (type === "DELETED") {
+          this.#cache.delete(key);
+          this.#emit("delete", obj);
+          return;
+        }
+        const old = this.#cache.get(key);
+        this.#cache.set(key, obj);
+        if (old) this.#emit("update", obj, old);
+        else this.#emit("add", obj);
+      },
+      (err) => {
+        if (this.#stopped) return;
+        if (gone) {
+          this.log.info({ informer: this.name }, "watch expired (410 Gone), re-listing");
+          void this.#relist();
+        } else if (err) {
+          this.#retry(err, false);
+        } else {
+          void this.#startWatch().catch((e) => this.#retry(e, false));
+        }
+      },
+    );
+    this.#abort = abort;
+    if (this.#stopped) abort.abort();
+  }
+
+  #retry(err: unknown, relist: boolean): void {
+    if (this.#stopped) return;
+    this.#failures++;
+    const base = Math.min(30_000, 200 * 2 ** Math.min(this.#failures, 8));
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.log.warn({ informer: this.name, err: String(err), retryInMs: Math.round(delay) }, "informer error");
+    this.#timer = setTimeout(() => {
+      void (relist ? this.#relist() : this.#startWatch().catch((e) => this.#retry(e, true)));
+    }, delay);
+  }
+
+  #markSynced(): void {
+    if (this.#synced) return;
+    this.#synced = true;
+    for (const w of this.#syncWaiters.splice(0)) w();
+  }
+
+  #emit(kind: "add" | "update" | "delete", obj: T, old?: T): void {
+    for (const h of this.#handlers) {
+      try {
+        if (kind === "add") h.onAdd?.(obj);
+        else if (kind === "update") h.onUpdate?.(obj, old as T);
+        else h.onDelete?.(obj);
+      } catch (err) {
+        this.log.error({ informer: this.name, err: String(err) }, "event handler threw");
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import type { CoreV1Event } from "@kubernetes/client-node";
+import { FINALIZER } from "../model/tags.ts";
+import type { LoadBalancerIngress, Service } from "../model/types.ts";
+import { type KubeApis, mergePatch, statusCodeOf } from "./client.ts";
+
+const COMPONENT = "aws-nlb-controller";
+
+/** Writes to Services: finalizer, status and events. No decisions: callers say what to write. */
+export class ServiceWriter {
+  readonly #apis: KubeApis;
+  readonly #recent = new Map<string, number>();
+  readonly #eventDedupMs: number;
+
+  constructor(apis: KubeApis, opts: { eventDedupMs?: number } = {}) {
+    this.#apis = apis;
+    this.#eventDedupMs = opts.eventDedupMs ?? 5 * 60_000;
+  }
+
+  /** Adds our finalizer; the resourceVersion makes it fail (409) instead of clobbering a concurrent edit. */
+  async addFinalizer(svc: Service): Promise<void> {
+    const finalizers = [...(svc.metadata.finalizers ?? []), FINALIZER];
+    await this.#apis.core.patchNamespacedService(
+      {
+        name: svc.metadata.name,
+        namespace: svc.metadata.namespace ?? "default",
+        body: { metadata: { finalizers, resourceVersion: svc.metadata.resourceVersion } },
+      },
+      mergePatch,
+    );
+  }
+
+  async removeFinalizer(svc: Service): Promise<void> {
+    const finalizers = (svc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+    try {
+      await this.#apis.core.patchNamespacedService(
+        {
+          name: svc.metadata.name,
+          namespace: svc.metadata.namespace ?? "default",
+          body: { metadata: { finalizers, resourceVersion: svc.metadata.resourceVersion } },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw err;
+    }
+  }
+
+  async setIngress(svc: Service, ingress: LoadBalancerIngress[] | null): Promise<void> {
+    try {
+      await this.#apis.core.patchNamespacedServiceStatus(
+        {
+          name: svc.metadata.name,
+          namespace: svc.metadata.namespace ?? "default",
+          body: { status: { loadBalancer: { ingress } } },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw err;
+    }
+  }
+
+  /** Records an event; the same reason and message for the same object is written once per dedup window. */
+  async event(svc: Service, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    const namespace = svc.metadata.namespace ?? "default";
+    const dedupKey = `${svc.metadata.uid}|${reason}|${message}`;
+    const now = Date.now();
+    const last = this.#recent.get(dedupKey);
+    if (last !== undefined && now - last < this.#eventDedupMs) return;
+    this.#recent.set(dedupKey, now);
+    if (this.#recent.size > 10_000) this.#prune(now);
+    const time = new Date(now);
+    const body: CoreV1Event = {
+      metadata: { generateName: `${svc.metadata.name}.`, namespace },
+      involvedObject: {
+        kind: "Service",
+        apiVersion: "v1",
+        name: svc.metadata.name,
+        namespace,
+        uid: svc.metadata.uid,
+        resourceVersion: svc.metadata.resourceVersion,
+      },
+      type,
+      reason,
+      message: message.slice(0, 1024),
+      source: { component: COMPONENT },
+      reportingComponent: COMPONENT,
+      firstTimestamp: time,
+      lastTimestamp: time,
+      count: 1,
+    };
+    await this.#apis.core.createNamespacedEvent({ namespace, body });
+  }
+
+  #prune(now: number): void {
+    for (const [k, t] of this.#recent) if (now - t >= this.#eventDedupMs) this.#recent.delete(k);
+  }
+}

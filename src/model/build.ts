@@ -1,0 +1,280 @@
+// build(): a Service, its EndpointSlices and the cluster's Nodes in; the desired NLB stack out.
+// Pure and total: every problem with the input is collected and returned, nothing throws.
+import { type AnnotationValues, annotationTable, parseAnnotations } from "./annotations.ts";
+import { healthCheckFor } from "./health-check.ts";
+import { generatedLoadBalancerName, targetGroupName } from "./naming.ts";
+import { annotationProblem, specProblem } from "./problems.ts";
+import { sortedRecord } from "./sorted.ts";
+import { LOAD_BALANCER_RESOURCE, ownershipTags, stackIdOf } from "./tags.ts";
+import { instanceTargets, ipTargets, slicesOfService } from "./targets.ts";
+import type {
+  BuildConfig,
+  BuildResult,
+  DesiredStack,
+  EndpointSlice,
+  InputProblem,
+  ListenerProtocol,
+  Node,
+  Scheme,
+  Service,
+  ServicePort,
+  TargetGroupSpec,
+  TargetType,
+} from "./types.ts";
+
+export const MAX_LISTENERS = 50;
+export const MAX_TAGS = 50;
+/** Target group port for ip targets behind a named targetPort: AWS registers each target with its own port. */
+export const NAMED_TARGET_PORT_PLACEHOLDER = 1;
+const PROXY_PROTOCOL_ATTRIBUTE = "proxy_protocol_v2.enabled";
+
+interface IndexedPort {
+  index: number;
+  port: ServicePort;
+  protocol: "TCP" | "UDP";
+}
+
+/** One listener's worth of service ports: one port, or a TCP and a UDP port with the same number. */
+interface PortGroup {
+  port: number;
+  protocol: ListenerProtocol;
+  /** The port whose targetPort and endpoints the target group follows (TCP for TCP_UDP). */
+  primary: IndexedPort;
+  members: IndexedPort[];
+}
+
+export function build(
+  service: Service,
+  slices: EndpointSlice[],
+  nodes: Node[],
+  config: BuildConfig,
+): BuildResult {
+  const object = stackIdOf(service);
+  const { values, problems } = parseAnnotations(service);
+  const scheme = schemeOf(values, config);
+  const targetType: TargetType =
+    values.type === "nlb-ip" ? "ip" : (values.targetType ?? config.defaultTargetType);
+
+  const groups = portGroups(service, object, problems);
+  const targetGroupPorts = groups.map((group) => targetGroupPort(group, targetType, object, problems));
+  const health = healthCheckFor(service, targetType, values);
+  problems.push(...health.problems);
+  const userTags = userTagsOf(values, config, object, problems);
+  if (problems.length > 0) return { ok: false, problems };
+
+  const stackId = object;
+  const tagsFor = (resource: string) =>
+    sortedRecord({
+      ...userTags,
+      ...config.defaultTags,
+      ...ownershipTags(config.clusterName, stackId, resource),
+    });
+  const attributes = sortedRecord({
+    [PROXY_PROTOCOL_ATTRIBUTE]: "false",
+    ...values.targetGroupAttributes,
+    ...(values.proxyProtocol === "*" ? { [PROXY_PROTOCOL_ATTRIBUTE]: "true" } : {}),
+  });
+  const serviceSlices = targetType === "ip" ? slicesOfService(service, slices) : [];
+
+  const targetGroups: TargetGroupSpec[] = groups.map((group, i) => {
+    const id = `${stackId}:${group.port}`;
+    const port = targetGroupPorts[i]!;
+    return {
+      id,
+      name: targetGroupName(config.clusterName, service, {
+        port: group.port,
+        protocol: group.protocol,
+        targetType,
+        targetPort: port,
+        ipAddressType: "ipv4",
+      }),
+      targetType,
+      protocol: group.protocol,
+      port,
+      ipAddressType: "ipv4",
+      healthCheck: structuredClone(health.healthCheck),
+      attributes: { ...attributes },
+      tags: tagsFor(id),
+      targets:
+        targetType === "instance"
+          ? instanceTargets(nodes, port, values.targetNodeLabels)
+          : ipTargets(serviceSlices, group.primary.port),
+    };
+  });
+
+  const stack: DesiredStack = {
+    service: stackId,
+    loadBalancer: {
+      name: values.name ?? generatedLoadBalancerName(config.clusterName, service, scheme),
+      type: "network",
+      scheme,
+      ipAddressType: values.ipAddressType ?? "ipv4",
+      ...(values.subnets === undefined ? {} : { subnets: values.subnets }),
+      attributes: sortedRecord(values.attributes ?? {}),
+      tags: tagsFor(LOAD_BALANCER_RESOURCE),
+    },
+    listeners: groups.map((group, i) => ({
+      port: group.port,
+      protocol: group.protocol,
+      targetGroup: targetGroups[i]!.id,
+    })),
+    targetGroups,
+  };
+  return { ok: true, stack };
+}
+
+/** The scheme annotation wins; else the deprecated internal annotation; else the configured default. */
+function schemeOf(values: AnnotationValues, config: BuildConfig): Scheme {
+  if (values.scheme !== undefined) return values.scheme;
+  if (values.internal !== undefined) return values.internal ? "internal" : "internet-facing";
+  return config.defaultScheme;
+}
+
+function portGroups(service: Service, object: string, problems: InputProblem[]): PortGroup[] {
+  const ports: unknown[] = Array.isArray(service.spec?.ports) ? service.spec.ports : [];
+  if (ports.length === 0) {
+    problems.push(specProblem(object, "spec.ports", { value: "", allowed: "at least one port" }));
+    return [];
+  }
+  const byNumber = new Map<number, IndexedPort[]>();
+  ports.forEach((raw, index) => {
+    const field = `spec.ports[${index}]`;
+    if (typeof raw !== "object" || raw === null) {
+      problems.push(specProblem(object, field, { value: String(raw), allowed: "a service port object" }));
+      return;
+    }
+    const port = raw as ServicePort;
+    let valid = true;
+    if (!isPortNumber(port.port)) {
+      problems.push(
+        specProblem(object, `${field}.port`, { value: String(port.port), allowed: "a port from 1 to 65535" }),
+      );
+      valid = false;
+    }
+    const protocol = port.protocol ?? "TCP";
+    if (protocol !== "TCP" && protocol !== "UDP") {
+      const allowed =
+        protocol === "SCTP"
+          ? "TCP or UDP (an NLB has no SCTP listeners)"
+          : "TCP or UDP (the protocols of NLB listeners)";
+      problems.push(specProblem(object, `${field}.protocol`, { value: String(protocol), allowed }));
+      valid = false;
+    }
+    if (!valid) return;
+    const entry: IndexedPort = { index, port, protocol: protocol as "TCP" | "UDP" };
+    const same = byNumber.get(port.port) ?? [];
+    const duplicate = same.find((other) => other.protocol === entry.protocol);
+    if (duplicate) {
+      problems.push(
+        specProblem(object, `${field}.port`, {
+          value: `${port.port}/${entry.protocol}`,
+          allowed: `each port and protocol once (spec.ports[${duplicate.index}] has ${port.port}/${entry.protocol} already)`,
+        }),
+      );
+      return;
+    }
+    byNumber.set(port.port, [...same, entry]);
+  });
+
+  const groups = [...byNumber.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, members]): PortGroup => {
+      const tcp = members.find((member) => member.protocol === "TCP");
+      const primary = tcp ?? members[0]!;
+      const protocol: ListenerProtocol = members.length > 1 ? "TCP_UDP" : primary.protocol;
+      return { port, protocol, primary, members };
+    });
+  if (groups.length > MAX_LISTENERS) {
+    problems.push(
+      specProblem(object, "spec.ports", {
+        value: `${groups.length} listeners`,
+        allowed: `at most ${MAX_LISTENERS} listeners per NLB (a TCP and a UDP port with the same number share one)`,
+      }),
+    );
+  }
+  return groups;
+}
+
+/**
+ * Instance targets: the nodePort (a TCP_UDP pair must share it). Ip targets: the numeric
+ * targetPort (targetPort defaults to port). A named targetPort may resolve to different numbers
+ * on different pods and targets are registered with their own ports anyway, so the target group
+ * gets the fixed placeholder port 1, as LBC does; this keeps the port, which AWS cannot modify,
+ * independent of which endpoints exist at the moment.
+ */
+function targetGroupPort(
+  group: PortGroup,
+  targetType: TargetType,
+  object: string,
+  problems: InputProblem[],
+): number {
+  const portOf = (member: IndexedPort): number | undefined => {
+    if (targetType === "instance") {
+      if (isPortNumber(member.port.nodePort)) return member.port.nodePort;
+      problems.push(
+        specProblem(object, `spec.ports[${member.index}].nodePort`, {
+          value: String(member.port.nodePort ?? ""),
+          allowed:
+            "a nodePort from 1 to 65535: instance targets receive traffic on it (is spec.allocateLoadBalancerNodePorts false?)",
+        }),
+      );
+      return undefined;
+    }
+    const targetPort = member.port.targetPort ?? member.port.port;
+    const numeric =
+      typeof targetPort === "string" && /^\d+$/.test(targetPort) ? Number(targetPort) : targetPort;
+    if (typeof numeric === "string") return NAMED_TARGET_PORT_PLACEHOLDER;
+    if (isPortNumber(numeric)) return numeric;
+    problems.push(
+      specProblem(object, `spec.ports[${member.index}].targetPort`, {
+        value: String(targetPort),
+        allowed: "a port from 1 to 65535 or the name of a container port",
+      }),
+    );
+    return undefined;
+  };
+
+  const primaryPort = portOf(group.primary);
+  for (const member of group.members) {
+    if (member === group.primary) continue;
+    const memberPort = portOf(member);
+    if (primaryPort === undefined || memberPort === undefined || memberPort === primaryPort) continue;
+    const field = targetType === "instance" ? "nodePort" : "targetPort";
+    problems.push(
+      specProblem(object, `spec.ports[${member.index}].${field}`, {
+        value: String(memberPort),
+        allowed: `equal to spec.ports[${group.primary.index}].${field} (${primaryPort}): TCP and UDP port ${group.port} share one TCP_UDP target group`,
+      }),
+    );
+  }
+  return primaryPort ?? 0;
+}
+
+function isPortNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/** additional-resource-tags, less any key the ownership tags or --default-tags take (those win). */
+function userTagsOf(
+  values: AnnotationValues,
+  config: BuildConfig,
+  object: string,
+  problems: InputProblem[],
+): Record<string, string> {
+  const userTags = values.additionalResourceTags ?? {};
+  const fixed = {
+    ...config.defaultTags,
+    ...ownershipTags(config.clusterName, object, LOAD_BALANCER_RESOURCE),
+  };
+  const total = new Set([...Object.keys(userTags), ...Object.keys(fixed)]).size;
+  if (Object.keys(userTags).length > 0 && total > MAX_TAGS) {
+    const fixedCount = Object.keys(fixed).length;
+    problems.push(
+      annotationProblem(object, annotationTable.additionalResourceTags.key, {
+        value: `${Object.keys(userTags).length} tags`,
+        allowed: `at most ${MAX_TAGS} tags per AWS resource in all, of which ${fixedCount} are the controller's own`,
+      }),
+    );
+  }
+  return userTags;
+}

@@ -1,0 +1,51 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The controller's Prometheus metrics, on their own registry so tests can run several controllers. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly awsCalls = new Counter({
+    name: "nlb_controller_aws_api_calls_total",
+    help: "AWS API calls by service, operation and outcome (ok or the error name)",
+    labelNames: ["service", "operation", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly reconciles = new Counter({
+    name: "nlb_controller_reconcile_total",
+    help: "Reconciles by loop and result",
+    labelNames: ["loop", "result"] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileSeconds = new Histogram({
+    name: "nlb_controller_reconcile_duration_seconds",
+    help: "Reconcile duration by loop",
+    labelNames: ["loop"] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly targetLatency = new Histogram({
+    name: "nlb_controller_target_sync_latency_seconds",
+    help: "Time from an endpoint or node change being seen to the targets being registered",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: "nlb_controller_queue_depth",
+    help: "Keys queued, running or waiting to retry, by loop",
+    labelNames: ["loop"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Total AWS calls recorded, optionally only mutating ones (not Describe*). */
+  async awsCallCount(filter?: (operation: string) => boolean): Promise<number> {
+    const data = await this.awsCalls.get();
+    return data.values
+      .filter((v) => !filter || filter(String(v.labels.operation)))
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+}
+
+export const isMutating = (operation: string): boolean => !/^(Describe|Get|List)/.test(operation);

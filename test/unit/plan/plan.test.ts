@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { plan, planDeletion } from "../../../src/plan/plan.ts";
+import { actualLb, actualTg, convergedStack, desiredStack, targetGroup } from "./fixtures.ts";
+
+const SUBNETS = ["subnet-aaaa1111", "subnet-bbbb2222"];
+const kinds = (p: ReturnType<typeof plan>) => p.changes.map((c) => c.kind);
+
+describe("plan()", () => {
+  it("creates everything, target groups before the NLB and listeners, targets right after their group", () => {
+    const p = plan({ desired: desiredStack([80, 443]), actual: { loadBalancers: [], listeners: [], targetGroups: [] }, subnetIds: SUBNETS, explicitName: false });
+    assert.deepEqual(kinds(p), [
+      "createTargetGroup",
+      "registerTargets",
+      "createTargetGroup",
+      "registerTargets",
+      "createLoadBalancer",
+      "createListener",
+      "createListener",
+    ]);
+    const lb = p.changes.find((c) => c.kind === "createLoadBalancer");
+    assert.ok(lb && lb.kind === "createLoadBalancer");
+    assert.deepEqual(lb.subnetIds, SUBNETS);
+    const listener = p.changes.find((c) => c.kind === "createListener");
+    assert.ok(listener?.kind === "createListener");
+    assert.deepEqual(listener.targetGroup, { id: "shop/web:80" });
+    assert.deepEqual(p.replacements, []);
+  });
+
+  it("plans nothing for a converged stack, even with attributes and subnets the user never set", () => {
+    const p = plan({ desired: desiredStack([80, 443]), actual: convergedStack([80, 443]), subnetIds: [], explicitName: false });
+    assert.deepEqual(p.changes, []);
+  });
+
+  it("modifies a health check in place when externalTrafficPolicy flips (same ARN, no target churn)", () => {
+    const desired = desiredStack();
+    desired.targetGroups[0] = targetGroup(80, {
+      healthCheck: {
+        protocol: "HTTP",
+        port: 31234,
+        path: "/healthz",
+        intervalSeconds: 10,
+        timeoutSeconds: 6,
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 2,
+        matcher: { httpCode: "200-399" },
+      },
+    });
+    const p = plan({ desired, actual: convergedStack(), subnetIds: [], explicitName: false });
+    assert.deepEqual(kinds(p), ["modifyTargetGroupHealthCheck"]);
+    const c = p.changes[0];
+    assert.ok(c?.kind === "modifyTargetGroupHealthCheck");
+    assert.equal(c.arn, "arn:tg/80");
+    assert.deepEqual(p.replacements, []);
+  });
+
+  it("modifies only the attributes and tags that differ", () => {
+    const desired = desiredStack();
+    desired.targetGroups[0] = targetGroup(80, {
+      attributes: { "proxy_protocol_v2.enabled": "true" },
+      tags: { ...targetGroup(80).tags, team: "shop" },
+    });
+    desired.loadBalancer.attributes = { "load_balancing.cross_zone.enabled": "true" };
+    const actual = convergedStack();
+    actual.targetGroups[0] = actualTg(80, { tags: { ...targetGroup(80).tags, stale: "x", "aws:cloudformation:stack-name": "s" } });
+    const p = plan({ desired, actual, subnetIds: [], explicitName: false });
+    assert.deepEqual(kinds(p), ["modifyTargetGroupAttributes", "updateTags", "modifyLoadBalancerAttributes"]);
+    const [attrs, tags, lbAttrs] = p.changes;
+    assert.ok(attrs?.kind === "modifyTargetGroupAttributes" && tags?.kind === "updateTags" && lbAttrs?.kind === "modifyLoadBalancerAttributes");
+    assert.deepEqual(attrs.attributes, { "proxy_protocol_v2.enabled": "true" });
+    assert.deepEqual(tags.add, { team: "shop" });
+    assert.deepEqual(tags.remove, ["stale"], "aws: tags are never removed");
+    assert.deepEqual(lbAttrs.attributes, { "load_balancing.cross_zone.enabled": "true" });
+  });
+
+  it("replaces the NLB when the scheme changes, naming the field, and keeps the target groups", () => {
+    const desired = desiredStack();
+    desired.loadBalancer.scheme = "internet-facing";
+    desired.loadBalancer.name = "k8s-shop-web-9999999999";
+    const p = plan({ desired, actual: convergedStack(), subnetIds: SUBNETS, explicitName: false });
+    assert.deepEqual(kinds(p), ["deleteLoadBalancer", "createLoadBalancer", "createListener"]);
+    assert.deepEqual(p.replacements, [
+      { resource: "load balancer k8s-shop-web-0123456789", field: "scheme", from: "internal", to: "internet-facing" },
+    ]);
+    const listener = p.changes[2];
+    assert.ok(listener?.kind === "createListener");
+    assert.deepEqual(listener.targetGroup, { arn: "arn:tg/80" }, "the kept target group is reused");
+  });
+
+  it("replaces a target group whose protocol changes: new group, listener moved, old group deleted last", () => {
+    const desired = desiredStack();
+    desired.listeners[0] = { port: 80, protocol: "TCP_UDP", targetGroup: "shop/web:80" };
+    desired.targetGroups[0] = targetGroup(80, { protocol: "TCP_UDP", name: "k8s-shop-web-newnewnew1" });
+    const p = plan({ desired, actual: convergedStack(), subnetIds: [], explicitName: false });
+    assert.deepEqual(kinds(p), ["createTargetGroup", "registerTargets", "modifyListener", "deleteTargetGroup"]);
+    assert.deepEqual(p.replacements, [{ resource: "target group shop/web:80", field: "protocol", from: "TCP", to: "TCP_UDP" }]);
+    const modify = p.changes[2];
+    assert.ok(modify?.kind === "modifyListener");
+    assert.deepEqual(modify.fields, ["protocol", "defaultAction"]);
+  });
+
+  it("adopts resources made by LBC under other names: no replacement for a generated name", () => {
+    const actual = convergedStack();
+    actual.loadBalancers[0] = actualLb({ name: "k8s-shop-web-lbcmadeit" });
+    actual.targetGroups[0] = actualTg(80, { name: "k8s-shop-web-lbctg0001" });
+    const p = plan({ desired: desiredStack(), actual, subnetIds: [], explicitName: false });
+    assert.deepEqual(p.changes, []);
+  });
+
+  it("replaces the NLB when the user names it and the name differs", () => {
+    const desired = desiredStack();
+    desired.loadBalancer.name = "my-nlb";
+    const p = plan({ desired, actual: convergedStack(), subnetIds: SUBNETS, explicitName: true });
+    assert.equal(p.changes[0]?.kind, "deleteLoadBalancer");
+    assert.deepEqual(p.replacements.map((r) => r.field), ["name"]);
+  });
+
+  it("converges after a run killed mid-replacement: keeps the matching group, deletes the stale one", () => {
+    const desired = desiredStack();
+    desired.targetGroups[0] = targetGroup(80, { protocol: "TCP_UDP" });
+    desired.listeners[0] = { port: 80, protocol: "TCP_UDP", targetGroup: "shop/web:80" };
+    const actual = convergedStack();
+    actual.targetGroups.push(actualTg(80, { arn: "arn:tg/80-new", protocol: "TCP_UDP", loadBalancerArns: [] }));
+    const p = plan({ desired, actual, subnetIds: [], explicitName: false });
+    assert.deepEqual(kinds(p), ["modifyListener", "deleteTargetGroup"]);
+    const del = p.changes[1];
+    assert.ok(del?.kind === "deleteTargetGroup");
+    assert.equal(del.arn, "arn:tg/80");
+  });
+
+  it("deletes listeners and target groups of ports that went away", () => {
+    const p = plan({ desired: desiredStack([80]), actual: convergedStack([80, 443]), subnetIds: [], explicitName: false });
+    assert.deepEqual(kinds(p), ["deleteListener", "deleteTargetGroup"]);
+  });
+
+  it("deletes a duplicate NLB of the stack and keeps the one that fits", () => {
+    const actual = convergedStack();
+    actual.loadBalancers.push(actualLb({ arn: "arn:lb/dup", name: "k8s-shop-web-dup" }));
+    const p = plan({ desired: desiredStack(), actual, subnetIds: [], explicitName: false });
+    assert.deepEqual(p.changes, [{ kind: "deleteLoadBalancer", arn: "arn:lb/dup", name: "k8s-shop-web-dup" }]);
+  });
+
+  it("sets subnets only when they are given and differ", () => {
+    const p = plan({ desired: desiredStack(), actual: convergedStack(), subnetIds: ["subnet-cccc3333"], explicitName: false });
+    assert.deepEqual(p.changes, [{ kind: "setSubnets", arn: "arn:lb/1", subnetIds: ["subnet-cccc3333"] }]);
+  });
+});
+
+describe("planDeletion()", () => {
+  it("deletes NLBs first, then target groups", () => {
+    const p = planDeletion(convergedStack([80, 443]));
+    assert.deepEqual(kinds(p), ["deleteLoadBalancer", "deleteTargetGroup", "deleteTargetGroup"]);
+  });
+  it("is empty for an empty stack", () => {
+    assert.deepEqual(planDeletion({ loadBalancers: [], listeners: [], targetGroups: [] }).changes, []);
+  });
+});
