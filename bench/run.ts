@@ -7,6 +7,7 @@
  * Sizes: BENCH_SERVICES (default 40 NLBs), BENCH_MEMORY_SERVICES (default 2000), BENCH_TIME_SCALE (default 10).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { makeClients } from "../src/aws/clients.ts";
 import { resolveConfig } from "../src/config.ts";
 import { Manager } from "../src/controller/manager.ts";
 import { loadKubeConfig, makeKubeApis } from "../src/kube/client.ts";
@@ -15,7 +16,6 @@ import { startApiServer } from "../src/sandbox/apiserver/index.ts";
 import { createNodes } from "../src/sandbox/demo.ts";
 import { startMoto } from "../src/sandbox/moto.ts";
 import { seedVpc } from "../src/sandbox/seed-aws.ts";
-import { makeClients } from "../src/aws/clients.ts";
 import { awsAccountLimits, startFaultProxy } from "../test/support/fault-proxy.ts";
 
 const N = Number(process.env.BENCH_SERVICES ?? 40);
@@ -40,7 +40,12 @@ const aws = makeClients({ endpoint: moto.url, region: process.env.AWS_REGION });
 let manager: Manager | undefined;
 
 try {
-  const vpc = await seedVpc(aws.ec2, { zones: ["us-west-2a", "us-west-2b"], clusterName: "bench", role: "internal-elb", instances: 3 });
+  const vpc = await seedVpc(aws.ec2, {
+    zones: ["us-west-2a", "us-west-2b"],
+    clusterName: "bench",
+    role: "internal-elb",
+    instances: 3,
+  });
   await createNodes(kube.core, vpc.instances);
   await kube.core.createNamespace({ body: { metadata: { name: NS } } });
   const config = resolveConfig({
@@ -64,8 +69,17 @@ try {
     await kube.core.createNamespacedService({
       namespace: NS,
       body: {
-        metadata: { name, annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "external", "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" } },
-        spec: { type: "LoadBalancer", ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }] },
+        metadata: {
+          name,
+          annotations: {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+          },
+        },
+        spec: {
+          type: "LoadBalancer",
+          ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }],
+        },
       },
     });
     await kube.discovery.createNamespacedEndpointSlice({
@@ -73,7 +87,10 @@ try {
       body: {
         metadata: { name: `${name}-x`, labels: { "kubernetes.io/service-name": name } },
         addressType: "IPv4",
-        endpoints: [1, 2, 3].map((j) => ({ addresses: [`10.${i % 250}.${Math.floor(i / 250)}.${j}`], conditions: { ready: true } })),
+        endpoints: [1, 2, 3].map((j) => ({
+          addresses: [`10.${i % 250}.${Math.floor(i / 250)}.${j}`],
+          conditions: { ready: true },
+        })),
         ports: [{ name: "http", port: 8080, protocol: "TCP" }],
       },
     });
@@ -99,9 +116,16 @@ try {
     const before = proxy.calls.filter((c) => c.operation === "RegisterTargets").length;
     const start = performance.now();
     const slice = await kube.discovery.readNamespacedEndpointSlice({ name: `${name}-x`, namespace: NS });
-    slice.endpoints = [...(slice.endpoints ?? []), { addresses: [`10.200.${k}.${i % 250}`], conditions: { ready: true } }];
+    slice.endpoints = [
+      ...(slice.endpoints ?? []),
+      { addresses: [`10.200.${k}.${i % 250}`], conditions: { ready: true } },
+    ];
     await kube.discovery.replaceNamespacedEndpointSlice({ name: `${name}-x`, namespace: NS, body: slice });
-    await waitAll(async () => proxy.calls.filter((c) => c.operation === "RegisterTargets" && c.outcome === "ok").length > before, 20);
+    await waitAll(
+      async () =>
+        proxy.calls.filter((c) => c.operation === "RegisterTargets" && c.outcome === "ok").length > before,
+      20,
+    );
     latencies.push(performance.now() - start);
   }
   await settle(manager);
@@ -118,7 +142,14 @@ try {
   for (let i = 0; i < MEMORY_N; i++) {
     await kube.core.createNamespacedService({
       namespace: NS,
-      body: { metadata: { name: `other-${i}` }, spec: { type: "LoadBalancer", loadBalancerClass: "example.com/other", ports: [{ port: 80, protocol: "TCP" }] } },
+      body: {
+        metadata: { name: `other-${i}` },
+        spec: {
+          type: "LoadBalancer",
+          loadBalancerClass: "example.com/other",
+          ports: [{ port: 80, protocol: "TCP" }],
+        },
+      },
     });
   }
   await sleep(1000);

@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
 import { FlagError } from "./config.ts";
-import { planCommand } from "./commands/plan.ts";
-import { runCommand } from "./commands/run.ts";
-import { sandboxCommand } from "./sandbox/command.ts";
 
 /** Flag errors are one line and exit code 2, before any server is contacted. */
 function usageError(message: string): never {
@@ -14,7 +11,7 @@ function usageError(message: string): never {
 const program = new Command("nlb-controller")
   .description("Gives Kubernetes Services AWS Network Load Balancers")
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} })
   .showHelpAfterError(false);
 
 const runFlags = (cmd: Command) =>
@@ -24,7 +21,11 @@ const runFlags = (cmd: Command) =>
     .option("--aws-region <region>", "AWS region (default $AWS_REGION)")
     .option("--aws-endpoint-url <url>", "AWS endpoint (default $AWS_ENDPOINT_URL)")
     .option("--vpc-id <id>", "VPC of the cluster (default: discovered from a node's instance)")
-    .option("--load-balancer-class <class>", "loadBalancerClass this controller serves", "service.k8s.aws/nlb")
+    .option(
+      "--load-balancer-class <class>",
+      "loadBalancerClass this controller serves",
+      "service.k8s.aws/nlb",
+    )
     .option("--default-target-type <type>", "instance or ip", "instance")
     .option("--default-scheme <scheme>", "internal or internet-facing", "internal")
     .option("--default-tags <k=v,...>", "tags added to every AWS resource")
@@ -35,15 +36,25 @@ const runFlags = (cmd: Command) =>
     .option("--metrics-bind-address <addr>", "Prometheus metrics address, 0 to disable", ":8080")
     .option("--health-probe-bind-address <addr>", "/healthz and /readyz address, 0 to disable", ":8081")
     .option("--leader-elect", "elect one active replica through a Lease", false)
-    .option("--leader-election-namespace <ns>", "namespace of the Lease (default $POD_NAMESPACE or kube-system)")
+    .option(
+      "--leader-election-namespace <ns>",
+      "namespace of the Lease (default $POD_NAMESPACE or kube-system)",
+    )
     .option("--leader-election-id <name>", "name of the Lease", "aws-nlb-controller-leader");
 
-runFlags(program.command("run").description("run the controller")).action(runCommand);
+runFlags(program.command("run").description("run the controller")).action(async (opts) =>
+  (await import("./commands/run.ts")).runCommand(opts),
+);
 
 program
   .command("plan")
   .description("print the NLB stacks manifests would get, without contacting any server")
-  .requiredOption("-f, --filename <file>", "manifest file (YAML or JSON, several documents); repeatable", collect, [])
+  .requiredOption(
+    "-f, --filename <file>",
+    "manifest file (YAML or JSON, several documents); repeatable",
+    collect,
+    [],
+  )
   .option("--cluster-name <name>", "cluster name used in names and tags", process.env.CLUSTER_NAME)
   .addOption(new Option("-o, --output <format>", "json or table").choices(["json", "table"]).default("table"))
   .option("--load-balancer-class <class>", "loadBalancerClass the controller serves", "service.k8s.aws/nlb")
@@ -53,7 +64,7 @@ program
   .option("--kubeconfig <file>", "with --diff: the cluster to read the Service from")
   .option("--aws-region <region>", "with --diff: AWS region")
   .option("--aws-endpoint-url <url>", "with --diff: AWS endpoint")
-  .action(planCommand);
+  .action(async (opts) => (await import("./commands/plan.ts")).planCommand(opts));
 
 program
   .command("sandbox")
@@ -63,7 +74,7 @@ program
   .option("--no-controller", "do not run the controller (and do not start moto)")
   .option("--no-demo", "start with an empty cluster")
   .option("--cluster-name <name>", "cluster name", "sandbox")
-  .action(sandboxCommand);
+  .action(async (opts) => (await import("./sandbox/command.ts")).sandboxCommand(opts));
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -73,7 +84,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0) process.exit(0);
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0)
+      process.exit(0);
     usageError(err.message);
   }
   if (err instanceof FlagError) usageError(err.message);

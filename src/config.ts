@@ -47,7 +47,11 @@ export function parseTagList(flag: string, value: string): Record<string, string
     const i = pair.indexOf("=");
     const k = (i < 0 ? pair : pair.slice(0, i)).trim();
     if (i < 0 || !k || k.length > 128 || k.startsWith("aws:") || k in out) {
-      fail(flag, value, "comma-separated key=value pairs with unique keys of 1-128 characters, none starting with aws:");
+      fail(
+        flag,
+        value,
+        "comma-separated key=value pairs with unique keys of 1-128 characters, none starting with aws:",
+      );
     }
     const v = pair.slice(i + 1).trim();
     if (v.length > 256) fail(flag, value, "tag values of at most 256 characters");
@@ -72,21 +76,27 @@ export function resolveConfig(raw: Record<string, string | boolean | undefined>,
     return typeof v === "string" ? v : undefined;
   };
   const clusterName = str("clusterName") ?? env.CLUSTER_NAME;
-  if (!clusterName) throw new FlagError("--cluster-name is required: the name of this EKS cluster, used in ownership tags");
-  if (!CLUSTER_NAME.test(clusterName)) fail("cluster-name", clusterName, "letters, digits, - and _, at most 100 characters");
+  if (!clusterName)
+    throw new FlagError("--cluster-name is required: the name of this EKS cluster, used in ownership tags");
+  if (!CLUSTER_NAME.test(clusterName))
+    fail("cluster-name", clusterName, "letters, digits, - and _, at most 100 characters");
   const vpcId = str("vpcId");
-  if (vpcId !== undefined && !VPC_ID.test(vpcId)) fail("vpc-id", vpcId, "a VPC ID such as vpc-0abc1234def567890");
+  if (vpcId !== undefined && !VPC_ID.test(vpcId))
+    fail("vpc-id", vpcId, "a VPC ID such as vpc-0abc1234def567890");
   const lbClass = str("loadBalancerClass") ?? "service.k8s.aws/nlb";
-  if (!CLASS.test(lbClass)) fail("load-balancer-class", lbClass, "a domain-prefixed name such as service.k8s.aws/nlb");
+  if (!CLASS.test(lbClass))
+    fail("load-balancer-class", lbClass, "a domain-prefixed name such as service.k8s.aws/nlb");
   const endpoint = str("awsEndpointUrl") ?? env.AWS_ENDPOINT_URL;
   if (endpoint !== undefined && !z.url({ protocol: /^https?$/ }).safeParse(endpoint).success) {
     fail("aws-endpoint-url", endpoint, "an http:// or https:// URL");
   }
   const region = str("awsRegion") ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) fail("aws-region", region, "an AWS region such as us-west-2");
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    fail("aws-region", region, "an AWS region such as us-west-2");
   const concurrencyRaw = str("concurrency") ?? "3";
   const concurrency = Number(concurrencyRaw);
-  if (!/^\d+$/.test(concurrencyRaw) || concurrency < 1 || concurrency > 64) fail("concurrency", concurrencyRaw, "a whole number from 1 to 64");
+  if (!/^\d+$/.test(concurrencyRaw) || concurrency < 1 || concurrency > 64)
+    fail("concurrency", concurrencyRaw, "a whole number from 1 to 64");
   const window = parseDuration("target-batch-window", str("targetBatchWindow") ?? "250ms");
   if (window > 60_000) fail("target-batch-window", str("targetBatchWindow"), "at most 60s");
   const sync = parseDuration("sync-period", str("syncPeriod") ?? "1h");
@@ -110,8 +120,16 @@ export function resolveConfig(raw: Record<string, string | boolean | undefined>,
     awsEndpointUrl: endpoint,
     vpcId,
     loadBalancerClass: lbClass,
-    defaultTargetType: enumOf("default-target-type", ["instance", "ip"] as const, str("defaultTargetType") ?? "instance"),
-    defaultScheme: enumOf("default-scheme", ["internal", "internet-facing"] as const, str("defaultScheme") ?? "internal"),
+    defaultTargetType: enumOf(
+      "default-target-type",
+      ["instance", "ip"] as const,
+      str("defaultTargetType") ?? "instance",
+    ),
+    defaultScheme: enumOf(
+      "default-scheme",
+      ["internal", "internet-facing"] as const,
+      str("defaultScheme") ?? "internal",
+    ),
     defaultTags: parseTagList("default-tags", str("defaultTags") ?? ""),
     concurrency,
     targetBatchWindowMs: window,

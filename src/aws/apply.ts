@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   AddTagsCommand,
   CreateListenerCommand,
@@ -16,7 +17,6 @@ import {
   SetIpAddressTypeCommand,
   SetSubnetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { ListenerSpec } from "../model/types.ts";
 import type { Change, TargetGroupRef } from "../plan/changes.ts";
 import { errorName, isNotFound } from "./clients.ts";
@@ -85,7 +85,12 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         break;
       }
       case "modifyTargetGroupHealthCheck":
-        await elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: change.arn, ...healthCheckInput(change.healthCheck) }));
+        await elbv2.send(
+          new ModifyTargetGroupCommand({
+            TargetGroupArn: change.arn,
+            ...healthCheckInput(change.healthCheck),
+          }),
+        );
         break;
       case "modifyTargetGroupAttributes":
         await elbv2.send(
@@ -114,7 +119,10 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         ctx.owned.remember(ctx.stackId, "loadBalancers", lbArn);
         if (Object.keys(s.attributes).length > 0) {
           await elbv2.send(
-            new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: lbArn, Attributes: recordToAttributes(s.attributes) }),
+            new ModifyLoadBalancerAttributesCommand({
+              LoadBalancerArn: lbArn,
+              Attributes: recordToAttributes(s.attributes),
+            }),
           );
         }
         break;
@@ -124,7 +132,10 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         break;
       case "setIpAddressType":
         await elbv2.send(
-          new SetIpAddressTypeCommand({ LoadBalancerArn: change.arn, IpAddressType: change.ipAddressType as IpAddressType }),
+          new SetIpAddressTypeCommand({
+            LoadBalancerArn: change.arn,
+            IpAddressType: change.ipAddressType as IpAddressType,
+          }),
         );
         break;
       case "modifyLoadBalancerAttributes":
@@ -137,7 +148,9 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         break;
       case "updateTags":
         if (Object.keys(change.add).length > 0) {
-          await elbv2.send(new AddTagsCommand({ ResourceArns: [change.arn], Tags: recordToTags(change.add) }));
+          await elbv2.send(
+            new AddTagsCommand({ ResourceArns: [change.arn], Tags: recordToTags(change.add) }),
+          );
         }
         if (change.remove.length > 0) {
           await elbv2.send(new RemoveTagsCommand({ ResourceArns: [change.arn], TagKeys: change.remove }));
@@ -149,12 +162,18 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
       case "createListener":
         if (!lbArn) throw new Error("no load balancer to add a listener to");
         await elbv2.send(
-          new CreateListenerCommand({ LoadBalancerArn: lbArn, ...listenerInput(change.spec, arnOf(change.targetGroup)) }),
+          new CreateListenerCommand({
+            LoadBalancerArn: lbArn,
+            ...listenerInput(change.spec, arnOf(change.targetGroup)),
+          }),
         );
         break;
       case "modifyListener":
         await elbv2.send(
-          new ModifyListenerCommand({ ListenerArn: change.arn, ...listenerInput(change.spec, arnOf(change.targetGroup)) }),
+          new ModifyListenerCommand({
+            ListenerArn: change.arn,
+            ...listenerInput(change.spec, arnOf(change.targetGroup)),
+          }),
         );
         break;
       case "deleteTargetGroup":
@@ -163,7 +182,9 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         ctx.targets.forget(change.arn);
         break;
       case "registerTargets":
-        await ctx.targets.sync(arnOf(change.targetGroup), change.targets, { fresh: !("arn" in change.targetGroup) });
+        await ctx.targets.sync(arnOf(change.targetGroup), change.targets, {
+          fresh: !("arn" in change.targetGroup),
+        });
         break;
     }
   }
@@ -175,14 +196,20 @@ function listenerInput(spec: ListenerSpec, targetGroupArn: string) {
     Protocol: spec.protocol,
     Port: spec.port,
     DefaultActions: [{ Type: "forward" as const, TargetGroupArn: targetGroupArn }],
-    ...(spec.certificates?.length ? { Certificates: spec.certificates.map((CertificateArn) => ({ CertificateArn })) } : {}),
+    ...(spec.certificates?.length
+      ? { Certificates: spec.certificates.map((CertificateArn) => ({ CertificateArn })) }
+      : {}),
     ...(spec.sslPolicy ? { SslPolicy: spec.sslPolicy } : {}),
     ...(spec.alpnPolicy ? { AlpnPolicy: [spec.alpnPolicy] } : {}),
   };
 }
 
 /** A target group stays "in use" for a moment after its listener or NLB is deleted; retry until it is free. */
-async function deleteTargetGroup(elbv2: ElasticLoadBalancingV2Client, arn: string, retryMs: number): Promise<void> {
+async function deleteTargetGroup(
+  elbv2: ElasticLoadBalancingV2Client,
+  arn: string,
+  retryMs: number,
+): Promise<void> {
   const deadline = Date.now() + retryMs;
   for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
     try {

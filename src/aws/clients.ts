@@ -37,7 +37,10 @@ export function makeClients(settings: AwsSettings, observe?: CallObserver): AwsC
 interface MiddlewareClient {
   middlewareStack: {
     add: (
-      mw: (next: (a: unknown) => Promise<unknown>, ctx: { commandName?: string }) => (a: unknown) => Promise<unknown>,
+      mw: (
+        next: (a: unknown) => Promise<unknown>,
+        ctx: { commandName?: string },
+      ) => (a: unknown) => Promise<unknown>,
       opts: { step: "initialize"; name: string },
     ) => void;
   };

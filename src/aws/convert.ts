@@ -7,14 +7,16 @@ export const tagsToRecord = (tags: Tag[] | undefined): Record<string, string> =>
 export const recordToTags = (record: Record<string, string>): Tag[] =>
   Object.entries(record).map(([Key, Value]) => ({ Key, Value }));
 
-export const attributesToRecord = (attrs: { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
-  Object.fromEntries((attrs ?? []).map((a) => [a.Key ?? "", a.Value ?? ""]));
+export const attributesToRecord = (
+  attrs: { Key?: string; Value?: string }[] | undefined,
+): Record<string, string> => Object.fromEntries((attrs ?? []).map((a) => [a.Key ?? "", a.Value ?? ""]));
 
 export const recordToAttributes = (record: Record<string, string>) =>
   Object.entries(record).map(([Key, Value]) => ({ Key, Value }));
 
 export function healthCheckOf(tg: TargetGroup): HealthCheck {
-  const port = tg.HealthCheckPort && tg.HealthCheckPort !== "traffic-port" ? Number(tg.HealthCheckPort) : "traffic-port";
+  const port =
+    tg.HealthCheckPort && tg.HealthCheckPort !== "traffic-port" ? Number(tg.HealthCheckPort) : "traffic-port";
   const protocol = (tg.HealthCheckProtocol ?? "TCP") as HealthCheckProtocol;
   return {
     protocol,
@@ -39,6 +41,8 @@ export function healthCheckInput(hc: HealthCheck) {
     HealthCheckTimeoutSeconds: hc.timeoutSeconds,
     HealthyThresholdCount: hc.healthyThresholdCount,
     UnhealthyThresholdCount: hc.unhealthyThresholdCount,
-    ...(http ? { HealthCheckPath: hc.path ?? "/", Matcher: { HttpCode: hc.matcher?.httpCode ?? "200-399" } } : {}),
+    ...(http
+      ? { HealthCheckPath: hc.path ?? "/", Matcher: { HttpCode: hc.matcher?.httpCode ?? "200-399" } }
+      : {}),
   };
 }

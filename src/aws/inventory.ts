@@ -40,14 +40,19 @@ export class OwnedResources {
     const lbArns: string[] = [];
     let marker: string | undefined;
     do {
-      const page: DescribeLoadBalancersCommandOutput = await this.#elbv2.send(new DescribeLoadBalancersCommand({ Marker: marker, PageSize: 400 }));
-      for (const lb of page.LoadBalancers ?? []) if (lb.Type === "network" && lb.LoadBalancerArn) lbArns.push(lb.LoadBalancerArn);
+      const page: DescribeLoadBalancersCommandOutput = await this.#elbv2.send(
+        new DescribeLoadBalancersCommand({ Marker: marker, PageSize: 400 }),
+      );
+      for (const lb of page.LoadBalancers ?? [])
+        if (lb.Type === "network" && lb.LoadBalancerArn) lbArns.push(lb.LoadBalancerArn);
       marker = page.NextMarker;
     } while (marker);
     const tgArns: string[] = [];
     marker = undefined;
     do {
-      const page: DescribeTargetGroupsCommandOutput = await this.#elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 }));
+      const page: DescribeTargetGroupsCommandOutput = await this.#elbv2.send(
+        new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 }),
+      );
       for (const tg of page.TargetGroups ?? []) if (tg.TargetGroupArn) tgArns.push(tg.TargetGroupArn);
       marker = page.NextMarker;
     } while (marker);
@@ -55,7 +60,9 @@ export class OwnedResources {
     const byStack = new Map<string, StackArns>();
     const index = async (arns: string[], kind: keyof StackArns) => {
       for (let i = 0; i < arns.length; i += TAGS_PER_CALL) {
-        const out = await this.#elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + TAGS_PER_CALL) }));
+        const out = await this.#elbv2.send(
+          new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + TAGS_PER_CALL) }),
+        );
         for (const d of out.TagDescriptions ?? []) {
           const tags = tagsToRecord(d.Tags);
           const stack = tags[STACK_TAG];

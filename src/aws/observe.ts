@@ -10,7 +10,13 @@ import {
   type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CLUSTER_TAG, STACK_TAG } from "../model/tags.ts";
-import type { ActualListener, ActualLoadBalancer, ActualStack, ActualTargetGroup, Scheme } from "../model/types.ts";
+import type {
+  ActualListener,
+  ActualLoadBalancer,
+  ActualStack,
+  ActualTargetGroup,
+  Scheme,
+} from "../model/types.ts";
 import { isNotFound } from "./clients.ts";
 import { attributesToRecord, healthCheckOf, tagsToRecord } from "./convert.ts";
 import type { OwnedResources } from "./inventory.ts";
@@ -28,8 +34,12 @@ export async function observeStack(
   const known = owned.forStack(stackId);
   const lbs = await describeLoadBalancers(elbv2, owned, known.loadBalancers);
   const tgs = await describeTargetGroups(elbv2, owned, known.targetGroups);
-  const tags = await describeTags(elbv2, [...lbs.map((l) => l.LoadBalancerArn!), ...tgs.map((t) => t.TargetGroupArn!)]);
-  const ours = (arn: string) => tags.get(arn)?.[CLUSTER_TAG] === clusterName && tags.get(arn)?.[STACK_TAG] === stackId;
+  const tags = await describeTags(elbv2, [
+    ...lbs.map((l) => l.LoadBalancerArn!),
+    ...tgs.map((t) => t.TargetGroupArn!),
+  ]);
+  const ours = (arn: string) =>
+    tags.get(arn)?.[CLUSTER_TAG] === clusterName && tags.get(arn)?.[STACK_TAG] === stackId;
 
   const loadBalancers: ActualLoadBalancer[] = [];
   const listeners: ActualListener[] = [];
@@ -87,7 +97,9 @@ async function describeLoadBalancers(
 ): Promise<LoadBalancer[]> {
   if (arns.length === 0) return [];
   try {
-    return (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }))).LoadBalancers ?? [];
+    return (
+      (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }))).LoadBalancers ?? []
+    );
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
@@ -95,7 +107,10 @@ async function describeLoadBalancers(
   const out: LoadBalancer[] = [];
   for (const arn of arns) {
     try {
-      out.push(...((await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers ?? []));
+      out.push(
+        ...((await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers ??
+          []),
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
       owned.forget(arn);
@@ -118,7 +133,10 @@ async function describeTargetGroups(
   const out: TargetGroup[] = [];
   for (const arn of arns) {
     try {
-      out.push(...((await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups ?? []));
+      out.push(
+        ...((await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups ??
+          []),
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
       owned.forget(arn);
@@ -134,12 +152,16 @@ export async function describeTags(
   const out = new Map<string, Record<string, string>>();
   for (let i = 0; i < arns.length; i += 20) {
     const res = await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
-    for (const d of res.TagDescriptions ?? []) if (d.ResourceArn) out.set(d.ResourceArn, tagsToRecord(d.Tags));
+    for (const d of res.TagDescriptions ?? [])
+      if (d.ResourceArn) out.set(d.ResourceArn, tagsToRecord(d.Tags));
   }
   return out;
 }
 
-async function describeListeners(elbv2: ElasticLoadBalancingV2Client, lbArn: string): Promise<ActualListener[]> {
+async function describeListeners(
+  elbv2: ElasticLoadBalancingV2Client,
+  lbArn: string,
+): Promise<ActualListener[]> {
   const out: ActualListener[] = [];
   let marker: string | undefined;
   do {

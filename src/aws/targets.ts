@@ -35,20 +35,28 @@ export class TargetRegistry {
     let calls = 0;
     let actual = opts.fresh ? [] : this.#known.get(arn);
     if (!actual) {
-      actual = (await this.describe(arn)).filter((t) => t.state !== "draining").map(({ id, port }) => ({ id, port }));
+      actual = (await this.describe(arn))
+        .filter((t) => t.state !== "draining")
+        .map(({ id, port }) => ({ id, port }));
       calls++;
     }
     const { register, deregister } = planTargets(desired, actual);
     // Register first, so traffic always has somewhere to go while old targets drain.
     for (const batch of batches(register)) {
       await this.#elbv2.send(
-        new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) }),
+        new RegisterTargetsCommand({
+          TargetGroupArn: arn,
+          Targets: batch.map((t) => ({ Id: t.id, Port: t.port })),
+        }),
       );
       calls++;
     }
     for (const batch of batches(deregister)) {
       await this.#elbv2.send(
-        new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) }),
+        new DeregisterTargetsCommand({
+          TargetGroupArn: arn,
+          Targets: batch.map((t) => ({ Id: t.id, Port: t.port })),
+        }),
       );
       calls++;
     }

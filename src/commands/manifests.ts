@@ -46,7 +46,8 @@ function add(out: Manifests, obj: unknown, where: string): void {
     out.problems.push(`${where}: ${String(o.kind ?? "object")} has no metadata.name`);
     return;
   }
-  if (o.kind !== "Node") o.metadata.namespace = typeof o.metadata.namespace === "string" ? o.metadata.namespace : "default";
+  if (o.kind !== "Node")
+    o.metadata.namespace = typeof o.metadata.namespace === "string" ? o.metadata.namespace : "default";
   if (o.kind === "Service") out.services.push(withSpec(o) as Service);
   else if (o.kind === "EndpointSlice") out.slices.push(o as EndpointSlice);
   else if (o.kind === "Node") out.nodes.push(o as Node);

@@ -1,13 +1,13 @@
-import { observeStack } from "../aws/observe.ts";
 import { makeClients } from "../aws/clients.ts";
 import { OwnedResources } from "../aws/inventory.ts";
+import { observeStack } from "../aws/observe.ts";
 import { FlagError, resolveConfig } from "../config.ts";
 import { loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
 import type { BuildConfig, DesiredStack, EndpointSlice, Node, Service } from "../model/types.ts";
-import { plan } from "../plan/plan.ts";
 import { replacementMessage } from "../plan/changes.ts";
+import { plan } from "../plan/plan.ts";
 import { readManifests } from "./manifests.ts";
 import { renderChanges, renderStack } from "./render.ts";
 
@@ -42,6 +42,7 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     defaultTags: config.defaultTags,
   };
   if (opts.diff) return diff(opts.diff, buildConfig, opts);
+  if (opts.filename.length === 0) throw new FlagError("--filename (-f) is required: the manifest files to plan");
 
   const manifests = readManifests(opts.filename);
   const problems = [...manifests.problems];
@@ -49,11 +50,15 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
   for (const svc of manifests.services) {
     const id = `${svc.metadata.namespace}/${svc.metadata.name}`;
     if (!isSelected(svc, config.loadBalancerClass)) {
-      process.stderr.write(`not selected: service ${id} (not type LoadBalancer of class ${config.loadBalancerClass} or an NLB type annotation)\n`);
+      process.stderr.write(
+        `not selected: service ${id} (not type LoadBalancer of class ${config.loadBalancerClass} or an NLB type annotation)\n`,
+      );
       continue;
     }
     const slices = manifests.slices.filter(
-      (s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name,
+      (s) =>
+        s.metadata.namespace === svc.metadata.namespace &&
+        s.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name,
     );
     const result = build(svc, slices, manifests.nodes, buildConfig);
     if (result.ok) stacks.push(result.stack);
@@ -63,7 +68,9 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     for (const p of problems) process.stderr.write(`${p}\n`);
     process.exit(1);
   }
-  process.stdout.write(opts.output === "json" ? `${JSON.stringify(stacks, null, 2)}\n` : stacks.map(renderStack).join("\n"));
+  process.stdout.write(
+    opts.output === "json" ? `${JSON.stringify(stacks, null, 2)}\n` : stacks.map(renderStack).join("\n"),
+  );
 }
 
 async function diff(target: string, buildConfig: BuildConfig, opts: PlanOptions): Promise<void> {
@@ -72,11 +79,17 @@ async function diff(target: string, buildConfig: BuildConfig, opts: PlanOptions)
   const [, namespace = "", name = ""] = m;
   const kube = makeKubeApis(loadKubeConfig(opts.kubeconfig));
   const svc = (await kube.core.readNamespacedService({ name, namespace })) as unknown as Service;
-  const slices = (await kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` }))
-    .items as unknown as EndpointSlice[];
+  const slices = (
+    await kube.discovery.listNamespacedEndpointSlice({
+      namespace,
+      labelSelector: `kubernetes.io/service-name=${name}`,
+    })
+  ).items as unknown as EndpointSlice[];
   const nodes = (await kube.core.listNode()).items as unknown as Node[];
   if (!isSelected(svc, buildConfig.loadBalancerClass)) {
-    process.stdout.write(`service ${target} is not selected by class ${buildConfig.loadBalancerClass}: nothing to do\n`);
+    process.stdout.write(
+      `service ${target} is not selected by class ${buildConfig.loadBalancerClass}: nothing to do\n`,
+    );
     return;
   }
   const result = build(svc, slices, nodes, buildConfig);

@@ -29,7 +29,8 @@ export interface ControllerContext {
 export function slicesOf(ctx: ControllerContext, namespace: string, name: string): EndpointSlice[] {
   const out: EndpointSlice[] = [];
   for (const s of ctx.slices.values()) {
-    if (s.metadata.namespace === namespace && s.metadata.labels?.["kubernetes.io/service-name"] === name) out.push(s);
+    if (s.metadata.namespace === namespace && s.metadata.labels?.["kubernetes.io/service-name"] === name)
+      out.push(s);
   }
   return out;
 }

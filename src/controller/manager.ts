@@ -9,8 +9,8 @@ import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { Informer, type KubeObject, keyOf } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import { ServiceWriter } from "../kube/writers.ts";
-import { instanceIdOf } from "../model/targets.ts";
 import { isSelected } from "../model/selection.ts";
+import { instanceIdOf } from "../model/targets.ts";
 import type { EndpointSlice, Node, Service, Subnet } from "../model/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
@@ -46,35 +46,55 @@ export class Manager {
     this.log = log;
     this.metrics = metrics;
     this.kube = makeKubeApis(loadKubeConfig(config.kubeconfig));
-    this.aws = makeClients({ region: config.awsRegion, endpoint: config.awsEndpointUrl }, (service, operation, outcome) =>
-      metrics.awsCalls.inc({ service, operation, outcome }),
+    this.aws = makeClients(
+      { region: config.awsRegion, endpoint: config.awsEndpointUrl },
+      (service, operation, outcome) => metrics.awsCalls.inc({ service, operation, outcome }),
     );
     this.targets = new TargetRegistry(this.aws.elbv2);
     this.owned = new OwnedResources(this.aws.elbv2, config.clusterName);
     const { core, discovery } = this.kube;
     const kc = this.kube.config;
-    this.services = new Informer<Service>("services", kc, "/api/v1/services", async () => {
-      const l: V1ServiceList = await core.listServiceForAllNamespaces();
-      return { items: l.items as unknown as Service[], resourceVersion: l.metadata?.resourceVersion ?? "" };
-    }, log);
+    this.services = new Informer<Service>(
+      "services",
+      kc,
+      "/api/v1/services",
+      async () => {
+        const l: V1ServiceList = await core.listServiceForAllNamespaces();
+        return { items: l.items as unknown as Service[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+      },
+      log,
+    );
     this.slices = new Informer<EndpointSlice>(
       "endpointslices",
       kc,
       "/apis/discovery.k8s.io/v1/endpointslices",
       async () => {
         const l: V1EndpointSliceList = await discovery.listEndpointSliceForAllNamespaces();
-        return { items: l.items as unknown as EndpointSlice[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+        return {
+          items: l.items as unknown as EndpointSlice[],
+          resourceVersion: l.metadata?.resourceVersion ?? "",
+        };
       },
       log,
     );
-    this.nodes = new Informer<Node>("nodes", kc, "/api/v1/nodes", async () => {
-      const l: V1NodeList = await core.listNode();
-      return { items: l.items as unknown as Node[], resourceVersion: l.metadata?.resourceVersion ?? "" };
-    }, log, slimNode);
+    this.nodes = new Informer<Node>(
+      "nodes",
+      kc,
+      "/api/v1/nodes",
+      async () => {
+        const l: V1NodeList = await core.listNode();
+        return { items: l.items as unknown as Node[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+      },
+      log,
+      slimNode,
+    );
 
-    this.stackQueue = new WorkQueue((key) => this.#timed("stack", () => reconcileStack(this.#context(), key)), {
-      concurrency: config.concurrency,
-    });
+    this.stackQueue = new WorkQueue(
+      (key) => this.#timed("stack", () => reconcileStack(this.#context(), key)),
+      {
+        concurrency: config.concurrency,
+      },
+    );
     this.targetQueue = new WorkQueue(
       (key) =>
         this.#timed("targets", async () => {
@@ -89,7 +109,8 @@ export class Manager {
       ["stack", this.stackQueue],
       ["targets", this.targetQueue],
     ] as const) {
-      q.onError = (key, err, retryInMs) => log.warn({ loop, service: key, err: describeError(err), retryInMs }, "reconcile failed");
+      q.onError = (key, err, retryInMs) =>
+        log.warn({ loop, service: key, err: describeError(err), retryInMs }, "reconcile failed");
     }
     this.#wire();
   }
@@ -125,7 +146,10 @@ export class Manager {
     for (const svc of this.services.values()) this.stackQueue.add(keyOf(svc.metadata));
     this.#resync = setInterval(() => void this.resync(), this.config.syncPeriodMs);
     this.#resync.unref();
-    this.log.info({ vpcId, services: this.services.size, owned: this.owned.stacks().length }, "controller started");
+    this.log.info(
+      { vpcId, services: this.services.size, owned: this.owned.stacks().length },
+      "controller started",
+    );
   }
 
   /** Re-reads ownership and target sets from AWS and reconciles every Service (drift repair). */

@@ -6,8 +6,8 @@ import { desiredIngress, ingressEqual } from "../model/status.ts";
 import { chooseSubnets } from "../model/subnets.ts";
 import { FINALIZER } from "../model/tags.ts";
 import type { ActualStack, DesiredStack, Service } from "../model/types.ts";
-import { plan, planDeletion } from "../plan/plan.ts";
 import { replacementMessage } from "../plan/changes.ts";
+import { plan, planDeletion } from "../plan/plan.ts";
 import { type ControllerContext, slicesOf } from "./context.ts";
 
 const NAME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-name";
@@ -26,13 +26,17 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
     return;
   }
 
-  for (const warning of lookalikeWarnings(svc)) await ctx.writer.event(svc, "Warning", "UnsupportedAnnotation", warning);
+  for (const warning of lookalikeWarnings(svc))
+    await ctx.writer.event(svc, "Warning", "UnsupportedAnnotation", warning);
   const [namespace, name] = splitKey(key);
   const result = build(svc, slicesOf(ctx, namespace, name), [...ctx.nodes.values()], ctx.build);
   if (!result.ok) {
     // Nothing in AWS is touched for an invalid Service: a working NLB keeps serving.
     for (const p of result.problems) await ctx.writer.event(svc, "Warning", p.reason, p.message);
-    ctx.log.warn({ service: key, problems: result.problems.map((p) => p.message) }, "invalid Service, not reconciled");
+    ctx.log.warn(
+      { service: key, problems: result.problems.map((p) => p.message) },
+      "invalid Service, not reconciled",
+    );
     return;
   }
   const desired = result.stack;
@@ -41,11 +45,18 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   try {
     const actual = await observeStack(ctx.aws.elbv2, ctx.owned, ctx.build.clusterName, key);
     const subnetIds = await subnetsFor(ctx, desired, actual);
-    const changes = plan({ desired, actual, subnetIds, explicitName: Boolean(svc.metadata.annotations?.[NAME_ANNOTATION]) });
+    const changes = plan({
+      desired,
+      actual,
+      subnetIds,
+      explicitName: Boolean(svc.metadata.annotations?.[NAME_ANNOTATION]),
+    });
     for (const r of changes.replacements) {
       await ctx.writer.event(svc, "Warning", "ReplacementRequired", replacementMessage(r));
     }
-    const kept = actual.loadBalancers.find((lb) => !changes.changes.some((c) => c.kind === "deleteLoadBalancer" && c.arn === lb.arn));
+    const kept = actual.loadBalancers.find(
+      (lb) => !changes.changes.some((c) => c.kind === "deleteLoadBalancer" && c.arn === lb.arn),
+    );
     const applied = await applyChanges(changes.changes, {
       elbv2: ctx.aws.elbv2,
       owned: ctx.owned,
@@ -59,7 +70,13 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
     // Target groups that were kept get their target sets brought in line too.
     const arns = new Map<string, string>();
     for (const tg of desired.targetGroups) {
-      const arn = applied.created.get(tg.id) ?? actual.targetGroups.find((a) => a.tags["service.k8s.aws/resource"] === tg.id && !changes.changes.some((c) => c.kind === "deleteTargetGroup" && c.arn === a.arn))?.arn;
+      const arn =
+        applied.created.get(tg.id) ??
+        actual.targetGroups.find(
+          (a) =>
+            a.tags["service.k8s.aws/resource"] === tg.id &&
+            !changes.changes.some((c) => c.kind === "deleteTargetGroup" && c.arn === a.arn),
+        )?.arn;
       if (!arn) continue;
       arns.set(tg.id, arn);
       if (!applied.created.has(tg.id)) await ctx.targets.sync(arn, tg.targets);
@@ -68,14 +85,22 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
 
     if (applied.dnsName) {
       const ingress = desiredIngress(applied.dnsName, svc);
-      if (!ingressEqual(ingress, svc.status?.loadBalancer?.ingress ?? [])) await ctx.writer.setIngress(svc, ingress);
+      if (!ingressEqual(ingress, svc.status?.loadBalancer?.ingress ?? []))
+        await ctx.writer.setIngress(svc, ingress);
     }
     if (changes.changes.length > 0) {
-      await ctx.writer.event(svc, "Normal", "SuccessfullyReconciled", `Successfully reconciled: ${summary(changes.changes.map((c) => c.kind))}`);
+      await ctx.writer.event(
+        svc,
+        "Normal",
+        "SuccessfullyReconciled",
+        `Successfully reconciled: ${summary(changes.changes.map((c) => c.kind))}`,
+      );
     }
     ctx.log.info({ service: key, changes: changes.changes.length }, "stack reconciled");
   } catch (err) {
-    await ctx.writer.event(svc, "Warning", "FailedDeployModel", `Failed deploy model due to ${describeError(err)}`).catch(() => {});
+    await ctx.writer
+      .event(svc, "Warning", "FailedDeployModel", `Failed deploy model due to ${describeError(err)}`)
+      .catch(() => {});
     throw err;
   }
 }
@@ -83,16 +108,29 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
 async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promise<void> {
   const actual = await observeStack(ctx.aws.elbv2, ctx.owned, ctx.build.clusterName, key);
   const { changes } = planDeletion(actual);
-  await applyChanges(changes, { elbv2: ctx.aws.elbv2, owned: ctx.owned, targets: ctx.targets, stackId: key, vpcId: ctx.vpcId });
+  await applyChanges(changes, {
+    elbv2: ctx.aws.elbv2,
+    owned: ctx.owned,
+    targets: ctx.targets,
+    stackId: key,
+    vpcId: ctx.vpcId,
+  });
   ctx.stackTargetGroups.delete(key);
   if (svc.status?.loadBalancer?.ingress?.length) await ctx.writer.setIngress(svc, null);
   await ctx.writer.removeFinalizer(svc);
-  if (changes.length > 0) await ctx.writer.event(svc, "Normal", "SuccessfullyDeleted", `Deleted ${summary(changes.map((c) => c.kind))}`).catch(() => {});
+  if (changes.length > 0)
+    await ctx.writer
+      .event(svc, "Normal", "SuccessfullyDeleted", `Deleted ${summary(changes.map((c) => c.kind))}`)
+      .catch(() => {});
   ctx.log.info({ service: key, deleted: changes.length }, "stack deleted");
 }
 
 /** Subnets are only looked up when the NLB is about to be created or the annotation names them. */
-async function subnetsFor(ctx: ControllerContext, desired: DesiredStack, actual: ActualStack): Promise<string[]> {
+async function subnetsFor(
+  ctx: ControllerContext,
+  desired: DesiredStack,
+  actual: ActualStack,
+): Promise<string[]> {
   const explicit = desired.loadBalancer.subnets;
   const exists = actual.loadBalancers.some((lb) => lb.scheme === desired.loadBalancer.scheme);
   if (exists && !explicit) return [];

@@ -14,7 +14,8 @@ export interface InformerHandlers<T> {
   onDelete?: (obj: T) => void;
 }
 
-export const keyOf = (meta: ObjectMeta): string => (meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name);
+export const keyOf = (meta: ObjectMeta): string =>
+  meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name;
 
 /**
  * List then watch one resource, keeping an exact cache. Supervised: any list or watch error restarts it
@@ -40,7 +41,14 @@ export class Informer<T extends KubeObject> {
   readonly log: Logger;
   readonly transform: (obj: T) => T;
 
-  constructor(name: string, config: KubeConfig, path: string, list: ListFn<T>, log: Logger, transform?: (obj: T) => T) {
+  constructor(
+    name: string,
+    config: KubeConfig,
+    path: string,
+    list: ListFn<T>,
+    log: Logger,
+    transform?: (obj: T) => T,
+  ) {
     this.name = name;
     this.path = path;
     this.list = list;
@@ -104,7 +112,8 @@ export class Informer<T extends KubeObject> {
         const old = this.#cache.get(key);
         this.#cache.set(key, obj);
         if (!old) this.#emit("add", obj);
-        else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emit("update", obj, old);
+        else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)
+          this.#emit("update", obj, old);
       }
       this.#resourceVersion = resourceVersion;
       this.#markSynced();

@@ -90,7 +90,10 @@ export class LeaderElector {
 
   async #read(): Promise<V1Lease | undefined> {
     try {
-      return await this.#apis.coordination.readNamespacedLease({ name: this.#opts.name, namespace: this.#opts.namespace });
+      return await this.#apis.coordination.readNamespacedLease({
+        name: this.#opts.name,
+        namespace: this.#opts.namespace,
+      });
     } catch (err) {
       if (statusCodeOf(err) === 404) return undefined;
       throw err;
@@ -106,7 +109,13 @@ export class LeaderElector {
         namespace,
         body: {
           metadata: { name, namespace },
-          spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: 0,
+          },
         },
       });
       return true;

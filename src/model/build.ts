@@ -49,20 +49,19 @@ export function build(
   nodes: Node[],
   config: BuildConfig,
 ): BuildResult {
-  const object = stackIdOf(service);
+  const stackId = stackIdOf(service);
   const { values, problems } = parseAnnotations(service);
   const scheme = schemeOf(values, config);
   const targetType: TargetType =
     values.type === "nlb-ip" ? "ip" : (values.targetType ?? config.defaultTargetType);
 
-  const groups = portGroups(service, object, problems);
-  const targetGroupPorts = groups.map((group) => targetGroupPort(group, targetType, object, problems));
+  const groups = portGroups(service, stackId, problems);
+  const targetGroupPorts = groups.map((group) => targetGroupPort(group, targetType, stackId, problems));
   const health = healthCheckFor(service, targetType, values);
   problems.push(...health.problems);
-  const userTags = userTagsOf(values, config, object, problems);
+  const userTags = userTagsOf(values, config, stackId, problems);
   if (problems.length > 0) return { ok: false, problems };
 
-  const stackId = object;
   const tagsFor = (resource: string) =>
     sortedRecord({
       ...userTags,
@@ -223,7 +222,7 @@ function targetGroupPort(
     const targetPort = member.port.targetPort ?? member.port.port;
     const numeric =
       typeof targetPort === "string" && /^\d+$/.test(targetPort) ? Number(targetPort) : targetPort;
-    if (typeof numeric === "string") return NAMED_TARGET_PORT_PLACEHOLDER;
+    if (typeof numeric === "string" && numeric !== "") return NAMED_TARGET_PORT_PLACEHOLDER;
     if (isPortNumber(numeric)) return numeric;
     problems.push(
       specProblem(object, `spec.ports[${member.index}].targetPort`, {

@@ -3,6 +3,7 @@
 import type { HealthCheckPortValue } from "./annotation-values.ts";
 import { type AnnotationValues, annotationTable } from "./annotations.ts";
 import { annotationProblem, specProblem } from "./problems.ts";
+import { stackIdOf } from "./tags.ts";
 import type { HealthCheck, InputProblem, Service, TargetType } from "./types.ts";
 
 export const DEFAULT_HTTP_PATH = "/";
@@ -65,7 +66,7 @@ export function healthCheckFor(
   targetType: TargetType,
   values: AnnotationValues,
 ): HealthCheckResult {
-  const object = `${service.metadata?.namespace || "default"}/${service.metadata?.name ?? ""}`;
+  const object = stackIdOf(service);
   const problems: InputProblem[] = [];
   const base = defaultHealthCheck(service, targetType);
   const protocol = values.healthCheckProtocol ?? base.protocol;

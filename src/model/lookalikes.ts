@@ -113,12 +113,12 @@ function selectionWarnings(service: Service): string[] {
   const annotations = service.metadata?.annotations ?? {};
   const typeKey = annotationTable.type.key;
   const targetTypeKey = annotationTable.targetType.key;
-  const type = annotations[typeKey];
-  const targetType = annotations[targetTypeKey];
+  const type = textOf(annotations[typeKey]);
+  const targetType = textOf(annotations[targetTypeKey]);
   const hasClass = service.spec?.loadBalancerClass !== undefined && service.spec?.loadBalancerClass !== null;
   const warnings: string[] = [];
   if (type === undefined) return warnings;
-  const normalised = String(type).trim().toLowerCase();
+  const normalised = type.trim().toLowerCase();
   if (normalised === "nlb") {
     warnings.push(
       `annotation ${typeKey}: "nlb" asks for the in-tree cloud provider's NLB, which this controller does not manage; use "external" with ${targetTypeKey} ip or instance, or spec.loadBalancerClass`,
@@ -143,4 +143,8 @@ function selectionWarnings(service: Service): string[] {
     }
   }
   return warnings;
+}
+
+function textOf(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
 }

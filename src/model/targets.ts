@@ -37,8 +37,9 @@ function matchesLabels(node: Node, wanted: Record<string, string> | undefined): 
  */
 export function eligibleNodes(nodes: Node[], targetNodeLabels?: Record<string, string>): Node[] {
   return nodes.filter((node) => {
-    const labels = node?.metadata?.labels ?? {};
-    const taints = Array.isArray(node?.spec?.taints) ? node.spec.taints : [];
+    if (typeof node !== "object" || node === null) return false;
+    const labels = node.metadata?.labels ?? {};
+    const taints = Array.isArray(node.spec?.taints) ? node.spec.taints : [];
     return (
       isReady(node) &&
       !Object.hasOwn(labels, EXCLUDE_FROM_LOAD_BALANCERS_LABEL) &&

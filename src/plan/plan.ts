@@ -1,3 +1,4 @@
+import { RESOURCE_TAG } from "../model/tags.ts";
 import type {
   ActualListener,
   ActualLoadBalancer,
@@ -10,7 +11,6 @@ import type {
 } from "../model/types.ts";
 import type { Change, Plan, Replacement, TargetGroupRef } from "./changes.ts";
 import { attributeChanges, sameSet, tagChanges } from "./compare.ts";
-import { RESOURCE_TAG } from "../model/tags.ts";
 
 /** Attribute values a new NLB target group already has: setting them again would be a wasted call. */
 export const TARGET_GROUP_DEFAULTS: Record<string, string> = {
@@ -57,20 +57,33 @@ export function plan({ desired, actual, subnetIds, explicitName }: PlanInput): P
       }
       changes.push({ kind: "createTargetGroup", spec });
       const attrs = attributeChanges(spec.attributes, TARGET_GROUP_DEFAULTS);
-      if (attrs) changes.push({ kind: "modifyTargetGroupAttributes", arn: "", id: spec.id, attributes: attrs });
-      changes.push({ kind: "registerTargets", targetGroup: { id: spec.id }, id: spec.id, targets: spec.targets });
+      if (attrs)
+        changes.push({ kind: "modifyTargetGroupAttributes", arn: "", id: spec.id, attributes: attrs });
+      changes.push({
+        kind: "registerTargets",
+        targetGroup: { id: spec.id },
+        id: spec.id,
+        targets: spec.targets,
+      });
       tgRefs.set(spec.id, { id: spec.id });
       continue;
     }
     keptTgArns.add(keep.arn);
     tgRefs.set(spec.id, { arn: keep.arn });
     if (!sameHealthCheck(spec.healthCheck, keep.healthCheck)) {
-      changes.push({ kind: "modifyTargetGroupHealthCheck", arn: keep.arn, id: spec.id, healthCheck: spec.healthCheck });
+      changes.push({
+        kind: "modifyTargetGroupHealthCheck",
+        arn: keep.arn,
+        id: spec.id,
+        healthCheck: spec.healthCheck,
+      });
     }
     const attrs = attributeChanges(spec.attributes, keep.attributes);
-    if (attrs) changes.push({ kind: "modifyTargetGroupAttributes", arn: keep.arn, id: spec.id, attributes: attrs });
+    if (attrs)
+      changes.push({ kind: "modifyTargetGroupAttributes", arn: keep.arn, id: spec.id, attributes: attrs });
     const tags = tagChanges(spec.tags, keep.tags);
-    if (tags) changes.push({ kind: "updateTags", arn: keep.arn, resource: `target group ${spec.id}`, ...tags });
+    if (tags)
+      changes.push({ kind: "updateTags", arn: keep.arn, resource: `target group ${spec.id}`, ...tags });
   }
 
   if (!lb) {
@@ -95,12 +108,18 @@ export function plan({ desired, actual, subnetIds, explicitName }: PlanInput): P
       continue;
     }
     const fields = listenerDifferences(spec, current, targetGroup);
-    if (fields.length > 0) changes.push({ kind: "modifyListener", arn: current.arn, spec, targetGroup, fields });
+    if (fields.length > 0)
+      changes.push({ kind: "modifyListener", arn: current.arn, spec, targetGroup, fields });
   }
 
   for (const tg of actual.targetGroups) {
     if (!keptTgArns.has(tg.arn)) {
-      changes.push({ kind: "deleteTargetGroup", arn: tg.arn, id: tg.tags[RESOURCE_TAG] ?? "", name: tg.name });
+      changes.push({
+        kind: "deleteTargetGroup",
+        arn: tg.arn,
+        id: tg.tags[RESOURCE_TAG] ?? "",
+        name: tg.name,
+      });
     }
   }
   return { changes, replacements };
@@ -111,7 +130,12 @@ export function planDeletion(actual: ActualStack): Plan {
   const changes: Change[] = [
     ...actual.loadBalancers.map((lb): Change => ({ kind: "deleteLoadBalancer", arn: lb.arn, name: lb.name })),
     ...actual.targetGroups.map(
-      (tg): Change => ({ kind: "deleteTargetGroup", arn: tg.arn, id: tg.tags[RESOURCE_TAG] ?? "", name: tg.name }),
+      (tg): Change => ({
+        kind: "deleteTargetGroup",
+        arn: tg.arn,
+        id: tg.tags[RESOURCE_TAG] ?? "",
+        name: tg.name,
+      }),
     ),
   ];
   return { changes, replacements: [] };
@@ -131,7 +155,8 @@ function chooseLoadBalancer(
   const old = actual[0];
   if (old) {
     const resource = `load balancer ${old.name}`;
-    if (old.scheme !== want.scheme) replacements.push({ resource, field: "scheme", from: old.scheme, to: want.scheme });
+    if (old.scheme !== want.scheme)
+      replacements.push({ resource, field: "scheme", from: old.scheme, to: want.scheme });
     if (old.type !== want.type) replacements.push({ resource, field: "type", from: old.type, to: want.type });
     if (explicitName && old.name !== want.name) {
       replacements.push({ resource, field: "name", from: old.name, to: want.name });
@@ -160,7 +185,8 @@ function loadBalancerChanges(desired: DesiredStack, lb: ActualLoadBalancer, subn
 export function replacementFields(spec: TargetGroupSpec, tg: ActualTargetGroup): [string, string, string][] {
   const out: [string, string, string][] = [];
   const check = (field: string, actual: string | number, want: string | number) => {
-    if (String(actual).toLowerCase() !== String(want).toLowerCase()) out.push([field, String(actual), String(want)]);
+    if (String(actual).toLowerCase() !== String(want).toLowerCase())
+      out.push([field, String(actual), String(want)]);
   };
   check("protocol", tg.protocol, spec.protocol);
   check("port", tg.port, spec.port);
@@ -178,11 +204,16 @@ export function sameHealthCheck(want: HealthCheck, have: HealthCheck): boolean {
     want.timeoutSeconds === have.timeoutSeconds &&
     want.healthyThresholdCount === have.healthyThresholdCount &&
     want.unhealthyThresholdCount === have.unhealthyThresholdCount &&
-    (!http || ((want.path ?? "/") === (have.path ?? "/") && want.matcher?.httpCode === have.matcher?.httpCode))
+    (!http ||
+      ((want.path ?? "/") === (have.path ?? "/") && want.matcher?.httpCode === have.matcher?.httpCode))
   );
 }
 
-function listenerDifferences(spec: ListenerSpec, have: ActualListener, targetGroup: TargetGroupRef): string[] {
+function listenerDifferences(
+  spec: ListenerSpec,
+  have: ActualListener,
+  targetGroup: TargetGroupRef,
+): string[] {
   const fields: string[] = [];
   if (spec.protocol !== have.protocol) fields.push("protocol");
   if (!("arn" in targetGroup) || targetGroup.arn !== have.targetGroupArn) fields.push("defaultAction");

@@ -156,16 +156,20 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
   const stop = async (): Promise<void> => {
     if (exitInfo !== undefined) return;
     killGroup(pid, "SIGTERM");
-    const grace = sleep(stopGraceMs, "grace");
-    if ((await Promise.race([exited, grace])) === "grace") {
+    const graceOver = new AbortController();
+    const grace = sleep(stopGraceMs, "grace", { signal: graceOver.signal }).catch(() => "exited");
+    const first = await Promise.race([exited.then(() => "exited"), grace]);
+    graceOver.abort();
+    if (first === "grace") {
       killGroup(pid, "SIGKILL");
       await exited;
     }
   };
 
   try {
+    const givenUrl = options.port ? `http://${host}:${options.port}` : undefined;
     const url = await waitUntilAnswering(
-      () => announcedUrl,
+      () => announcedUrl ?? givenUrl,
       () => exitInfo,
       deadline,
     );

@@ -135,6 +135,16 @@ export async function resetAws(): Promise<void> {
 export interface TestClientOptions {
   /** Total attempts per call, first try included (SDK default 3). */
   maxAttempts?: number;
+  /** SDK retry mode (SDK default "standard"). */
+  retryMode?: "standard" | "adaptive";
+}
+
+function clientConfig(endpoint: string | undefined, options: TestClientOptions) {
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.retryMode !== undefined ? { retryMode: options.retryMode } : {}),
+  };
 }
 
 /** An ELBv2 client configured from the environment, or pointed at `endpoint` (e.g. a fault proxy). */
@@ -142,16 +152,10 @@ export function elbv2Client(
   endpoint?: string,
   options: TestClientOptions = {},
 ): ElasticLoadBalancingV2Client {
-  return new ElasticLoadBalancingV2Client({
-    ...(endpoint ? { endpoint } : {}),
-    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-  });
+  return new ElasticLoadBalancingV2Client(clientConfig(endpoint, options));
 }
 
 /** An EC2 client configured from the environment, or pointed at `endpoint` (e.g. a fault proxy). */
 export function ec2Client(endpoint?: string, options: TestClientOptions = {}): EC2Client {
-  return new EC2Client({
-    ...(endpoint ? { endpoint } : {}),
-    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-  });
+  return new EC2Client(clientConfig(endpoint, options));
 }

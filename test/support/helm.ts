@@ -50,8 +50,11 @@ async function locateOrBuildHelm(): Promise<string> {
   // Helm 4 renders and reports schema errors differently; the chart tests pin Helm 3.
   if (onPath !== undefined && (await helmMajorVersion(onPath)) === 3) return onPath;
   if (await isExecutable(cachedHelmPath)) return cachedHelmPath;
-  const go = (await findOnPath("go")) ?? ((await isExecutable("/usr/local/go/bin/go")) ? "/usr/local/go/bin/go" : undefined);
-  if (go === undefined) throw new Error(`helm 3 is not on PATH and Go is missing to build it: ${INSTALL_HINT}`);
+  const go =
+    (await findOnPath("go")) ??
+    ((await isExecutable("/usr/local/go/bin/go")) ? "/usr/local/go/bin/go" : undefined);
+  if (go === undefined)
+    throw new Error(`helm 3 is not on PATH and Go is missing to build it: ${INSTALL_HINT}`);
   await goInstallHelm(go);
   return cachedHelmPath;
 }
@@ -61,14 +64,20 @@ async function goInstallHelm(go: string): Promise<void> {
   await mkdir(dirname(cacheDir), { recursive: true });
   // Build into a private directory and rename, so concurrent runs never see a half-written file.
   const gobin = await mkdtemp(`${cacheDir}.build-`);
-  process.stderr.write(`helm: building helm ${HELM_VERSION} with go install (about 2 minutes on first use)\n`);
+  process.stderr.write(
+    `helm: building helm ${HELM_VERSION} with go install (about 2 minutes on first use)\n`,
+  );
   const started = Date.now();
   try {
-    await execFileAsync(go, ["install", "-trimpath", "-ldflags", HELM_LDFLAGS, `${HELM_MODULE}/cmd/helm@${HELM_VERSION}`], {
-      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
-      timeout: GO_INSTALL_TIMEOUT_MS,
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    await execFileAsync(
+      go,
+      ["install", "-trimpath", "-ldflags", HELM_LDFLAGS, `${HELM_MODULE}/cmd/helm@${HELM_VERSION}`],
+      {
+        env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
+        timeout: GO_INSTALL_TIMEOUT_MS,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     await mkdir(cacheDir, { recursive: true });
     await rename(join(gobin, "helm"), cachedHelmPath);
   } catch (error) {
@@ -154,7 +163,10 @@ export interface TemplateOptions {
 }
 
 /** `helm template` of the chart with `values` (sent as JSON on stdin, on top of values.yaml). */
-export function helmTemplate(values: Record<string, unknown>, options: TemplateOptions = {}): Promise<HelmResult> {
+export function helmTemplate(
+  values: Record<string, unknown>,
+  options: TemplateOptions = {},
+): Promise<HelmResult> {
   return runHelm(
     [
       "template",
@@ -195,7 +207,8 @@ export interface Manifest {
 export function parseManifests(text: string): Manifest[] {
   const manifests: Manifest[] = [];
   for (const document of parseAllDocuments(text)) {
-    if (document.errors.length > 0) throw new Error(`invalid YAML in rendered chart: ${document.errors[0]?.message}`);
+    if (document.errors.length > 0)
+      throw new Error(`invalid YAML in rendered chart: ${document.errors[0]?.message}`);
     const value: unknown = document.toJS();
     if (value === null || value === undefined) continue;
     if (typeof value !== "object" || !("kind" in value) || !("metadata" in value)) {
@@ -207,8 +220,12 @@ export function parseManifests(text: string): Manifest[] {
 }
 
 /** Renders the chart and parses it; fails with helm's own message when rendering fails. */
-export async function renderChart(values: Record<string, unknown>, options: TemplateOptions = {}): Promise<Manifest[]> {
+export async function renderChart(
+  values: Record<string, unknown>,
+  options: TemplateOptions = {},
+): Promise<Manifest[]> {
   const result = await helmTemplate(values, options);
-  if (result.code !== 0) throw new Error(`helm template failed (exit ${result.code}): ${result.stderr.trim()}`);
+  if (result.code !== 0)
+    throw new Error(`helm template failed (exit ${result.code}): ${result.stderr.trim()}`);
   return parseManifests(result.stdout);
 }

@@ -13,10 +13,12 @@ interface LabelRequirement {
 export type Labels = Record<string, string> | undefined;
 
 export interface LabelSelector {
+  /** True when the selector selects everything. */
+  readonly empty: boolean;
   matches(labels: Labels): boolean;
 }
 
-const everything: LabelSelector = { matches: () => true };
+const everything: LabelSelector = { empty: true, matches: () => true };
 
 type Token =
   | { kind: "id"; text: string }
@@ -149,7 +151,7 @@ export function parseLabelSelector(selector: string | null | undefined): LabelSe
     if (sep !== undefined && pos >= tokens.length)
       throw parseError(selector, "found end of input, expected: identifier");
   }
-  return { matches: (labels) => requirements.every((r) => matchesRequirement(r, labels)) };
+  return { empty: requirements.length === 0, matches: (labels) => requirements.every((r) => matchesRequirement(r, labels)) };
 }
 
 function matchesRequirement(r: LabelRequirement, labels: Labels): boolean {
@@ -181,6 +183,7 @@ interface FieldRequirement {
 }
 
 export interface FieldSelector {
+  readonly empty: boolean;
   /** Fields the selector pins with `=`, e.g. metadata.name for single-object watches. */
   readonly exact: ReadonlyMap<string, string>;
   matches(fields: (field: string) => string): boolean;
@@ -244,6 +247,7 @@ export function parseFieldSelector(
   const exact = new Map<string, string>();
   for (const r of requirements) if (r.equal) exact.set(r.field, r.value);
   return {
+    empty: requirements.length === 0,
     exact,
     matches: (fields) => requirements.every((r) => (fields(r.field) === r.value) === r.equal),
   };

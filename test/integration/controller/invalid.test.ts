@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { mergePatch } from "../../../src/kube/client.ts";
 import { awsTestEnv } from "../../support/aws.ts";
-import { nlbService, ownedByCluster, settle, startTestCluster, type TestCluster, waitFor } from "../../support/cluster.ts";
+import {
+  nlbService,
+  ownedByCluster,
+  settle,
+  startTestCluster,
+  type TestCluster,
+  waitFor,
+} from "../../support/cluster.ts";
 
 awsTestEnv();
 const NS = "default";
@@ -21,36 +28,69 @@ describe("bad input", () => {
     await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("good") });
     await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("other") });
     const m = await c.startController();
-    await waitFor("two NLBs", async () => (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers.length === 2);
+    await waitFor(
+      "two NLBs",
+      async () => (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers.length === 2,
+    );
     await settle(m);
     const before = await ownedByCluster(c.elbv2, c.clusterName);
 
     c.proxy.resetCalls();
     await c.kube.core.patchNamespacedService(
-      { name: "good", namespace: NS, body: { metadata: { annotations: { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "3" } } } },
+      {
+        name: "good",
+        namespace: NS,
+        body: {
+          metadata: {
+            annotations: { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "3" },
+          },
+        },
+      },
       mergePatch,
     );
     await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("third") });
     const warning = await waitFor("InvalidAnnotation event", async () =>
-      (await c.kube.core.listNamespacedEvent({ namespace: NS })).items.find((e) => e.reason === "InvalidAnnotation"),
+      (await c.kube.core.listNamespacedEvent({ namespace: NS })).items.find(
+        (e) => e.reason === "InvalidAnnotation",
+      ),
     );
     assert.equal(warning.type, "Warning");
     assert.equal(warning.involvedObject.name, "good");
     assert.match(warning.message ?? "", /healthcheck-interval/);
     assert.match(warning.message ?? "", /"3"/);
-    await waitFor("third converges", async () => (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers.length === 3);
+    await waitFor(
+      "third converges",
+      async () => (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers.length === 3,
+    );
     await settle(m);
     const after = await ownedByCluster(c.elbv2, c.clusterName);
-    for (const lb of before.loadBalancers) assert.ok(after.loadBalancers.some((l) => l.arn === lb.arn), "the working NLB stays");
+    for (const lb of before.loadBalancers)
+      assert.ok(
+        after.loadBalancers.some((l) => l.arn === lb.arn),
+        "the working NLB stays",
+      );
     const goodTg = before.targetGroups.find((t) => t.tags["service.k8s.aws/stack"] === "default/good")!;
-    const touched = c.proxy.calls.filter((x) => isMutating(x.operation) && x.operation.includes("TargetGroup") && x.operation.startsWith("Modify"));
+    const touched = c.proxy.calls.filter(
+      (x) =>
+        isMutating(x.operation) && x.operation.includes("TargetGroup") && x.operation.startsWith("Modify"),
+    );
     assert.deepEqual(touched, [], `no modification for the invalid Service (${goodTg.name})`);
 
     c.proxy.resetCalls();
     await c.kube.core.patchNamespacedService(
-      { name: "good", namespace: NS, body: { metadata: { annotations: { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "15" } } } },
+      {
+        name: "good",
+        namespace: NS,
+        body: {
+          metadata: {
+            annotations: { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "15" },
+          },
+        },
+      },
       mergePatch,
     );
-    await waitFor("healed: health check modified", () => c.proxy.calls.some((x) => x.operation === "ModifyTargetGroup"));
+    await waitFor("healed: health check modified", () =>
+      c.proxy.calls.some((x) => x.operation === "ModifyTargetGroup"),
+    );
   });
 });

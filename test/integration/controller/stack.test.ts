@@ -12,7 +12,15 @@ import { mergePatch } from "../../../src/kube/client.ts";
 import { build } from "../../../src/model/build.ts";
 import type { EndpointSlice, Node, Service } from "../../../src/model/types.ts";
 import { awsTestEnv } from "../../support/aws.ts";
-import { nlbService, ownedByCluster, settle, setEndpoints, startTestCluster, type TestCluster, waitFor } from "../../support/cluster.ts";
+import {
+  nlbService,
+  ownedByCluster,
+  setEndpoints,
+  settle,
+  startTestCluster,
+  type TestCluster,
+  waitFor,
+} from "../../support/cluster.ts";
 
 awsTestEnv();
 const NS = "default";
@@ -34,10 +42,15 @@ describe("stack loop against the emulator and moto", () => {
     });
 
   it("converges an instance Service and an ip Service to what plan() says", async () => {
-    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web", { spec: { externalTrafficPolicy: "Local" } }) });
     await c.kube.core.createNamespacedService({
       namespace: NS,
-      body: nlbService("api", { annotations: { "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" } }),
+      body: nlbService("web", { spec: { externalTrafficPolicy: "Local" } }),
+    });
+    await c.kube.core.createNamespacedService({
+      namespace: NS,
+      body: nlbService("api", {
+        annotations: { "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" },
+      }),
     });
     await setEndpoints(c.kube, NS, "api", ["10.0.0.5", "10.0.0.6"]);
     const m = await c.startController();
@@ -48,21 +61,31 @@ describe("stack loop against the emulator and moto", () => {
     for (const name of ["web", "api"]) {
       const svc = (await c.kube.core.readNamespacedService({ name, namespace: NS })) as unknown as Service;
       assert.ok(svc.metadata.finalizers?.includes("service.k8s.aws/resources"), `${name} has the finalizer`);
-      const slices = (await c.kube.discovery.listNamespacedEndpointSlice({ namespace: NS })).items as unknown as EndpointSlice[];
+      const slices = (await c.kube.discovery.listNamespacedEndpointSlice({ namespace: NS }))
+        .items as unknown as EndpointSlice[];
       const nodes = (await c.kube.core.listNode()).items as unknown as Node[];
-      const desired = build(svc, slices.filter((s) => s.metadata.labels?.["kubernetes.io/service-name"] === name), nodes, {
-        clusterName: c.clusterName,
-        loadBalancerClass: "service.k8s.aws/nlb",
-        defaultTargetType: "instance",
-        defaultScheme: "internal",
-      });
+      const desired = build(
+        svc,
+        slices.filter((s) => s.metadata.labels?.["kubernetes.io/service-name"] === name),
+        nodes,
+        {
+          clusterName: c.clusterName,
+          loadBalancerClass: "service.k8s.aws/nlb",
+          defaultTargetType: "instance",
+          defaultScheme: "internal",
+        },
+      );
       assert.ok(desired.ok);
-      const lb = (await c.elbv2.send(new DescribeLoadBalancersCommand({ Names: [desired.stack.loadBalancer.name] }))).LoadBalancers?.[0];
+      const lb = (
+        await c.elbv2.send(new DescribeLoadBalancersCommand({ Names: [desired.stack.loadBalancer.name] }))
+      ).LoadBalancers?.[0];
       assert.ok(lb, `NLB ${desired.stack.loadBalancer.name} exists`);
       assert.equal(lb.Scheme, "internal");
       assert.equal(lb.Type, "network");
       assert.equal(svc.status?.loadBalancer?.ingress?.[0]?.hostname, lb.DNSName?.toLowerCase());
-      const tgs = (await c.elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).TargetGroups ?? [];
+      const tgs =
+        (await c.elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn })))
+          .TargetGroups ?? [];
       assert.equal(tgs.length, desired.stack.targetGroups.length);
       for (const want of desired.stack.targetGroups) {
         const tg = tgs.find((t) => t.TargetGroupName === want.name);
@@ -72,16 +95,26 @@ describe("stack loop against the emulator and moto", () => {
         assert.equal(tg.TargetType, want.targetType);
         assert.equal(tg.HealthCheckProtocol, want.healthCheck.protocol);
         assert.equal(tg.HealthCheckPort, String(want.healthCheck.port));
-        const health = (await c.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }))).TargetHealthDescriptions ?? [];
+        const health =
+          (await c.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn })))
+            .TargetHealthDescriptions ?? [];
         assert.deepEqual(
           health.map((h) => `${h.Target?.Id}:${h.Target?.Port}`).sort(),
           want.targets.map((t) => `${t.id}:${t.port}`).sort(),
         );
       }
-      const listeners = (await c.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
-      assert.deepEqual(listeners.map((l) => `${l.Protocol}:${l.Port}`), desired.stack.listeners.map((l) => `${l.protocol}:${l.port}`));
+      const listeners =
+        (await c.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn })))
+          .Listeners ?? [];
+      assert.deepEqual(
+        listeners.map((l) => `${l.Protocol}:${l.Port}`),
+        desired.stack.listeners.map((l) => `${l.protocol}:${l.port}`),
+      );
     }
-    const web = (await c.kube.core.readNamespacedService({ name: "web", namespace: NS })) as unknown as Service;
+    const web = (await c.kube.core.readNamespacedService({
+      name: "web",
+      namespace: NS,
+    })) as unknown as Service;
     assert.equal(webHost, web.status?.loadBalancer?.ingress?.[0]?.hostname);
 
     // Steady state: nothing to change costs no AWS call at all.
@@ -97,7 +130,8 @@ describe("stack loop against the emulator and moto", () => {
     await settle(m);
     const before = (await ownedByCluster(c.elbv2, c.clusterName)).targetGroups;
     assert.equal(before.length, 1);
-    let tg = (await c.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [before[0]!.arn] }))).TargetGroups![0]!;
+    let tg = (await c.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [before[0]!.arn] })))
+      .TargetGroups![0]!;
     assert.equal(tg.HealthCheckProtocol, "TCP");
 
     c.proxy.resetCalls();
@@ -109,7 +143,8 @@ describe("stack loop against the emulator and moto", () => {
     const hcPort = svc.spec?.healthCheckNodePort;
     assert.ok(hcPort, "the API allocated a healthCheckNodePort");
     tg = await waitFor("HTTP health check", async () => {
-      const t = (await c.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [before[0]!.arn] }))).TargetGroups![0]!;
+      const t = (await c.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [before[0]!.arn] })))
+        .TargetGroups![0]!;
       return t.HealthCheckProtocol === "HTTP" ? t : undefined;
     });
     assert.equal(tg.HealthCheckPort, String(hcPort));
@@ -120,7 +155,11 @@ describe("stack loop against the emulator and moto", () => {
     assert.equal(tg.UnhealthyThresholdCount, 2);
     await settle(m);
     const after = (await ownedByCluster(c.elbv2, c.clusterName)).targetGroups;
-    assert.deepEqual(after.map((t) => t.arn), [before[0]!.arn], "same target group ARN");
+    assert.deepEqual(
+      after.map((t) => t.arn),
+      [before[0]!.arn],
+      "same target group ARN",
+    );
     const mutations = c.proxy.calls.filter((x) => isMutating(x.operation)).map((x) => x.operation);
     assert.deepEqual(mutations, ["ModifyTargetGroup"], "only the health check changes: no target churn");
   });
@@ -139,13 +178,27 @@ describe("stack loop against the emulator and moto", () => {
         mergePatch,
       );
     };
-    await annotate({ "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "deregistration_delay.timeout_seconds=30" });
-    await waitFor("attribute modified", () => c.proxy.calls.some((x) => x.operation === "ModifyTargetGroupAttributes"));
+    await annotate({
+      "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes":
+        "deregistration_delay.timeout_seconds=30",
+    });
+    await waitFor("attribute modified", () =>
+      c.proxy.calls.some((x) => x.operation === "ModifyTargetGroupAttributes"),
+    );
     await settle(m);
     const mid = await ownedByCluster(c.elbv2, c.clusterName);
-    assert.deepEqual(mid.loadBalancers.map((l) => l.arn), first.loadBalancers.map((l) => l.arn));
-    assert.deepEqual(mid.targetGroups.map((t) => t.arn), first.targetGroups.map((t) => t.arn));
-    assert.deepEqual(c.proxy.calls.filter((x) => isMutating(x.operation)).map((x) => x.operation), ["ModifyTargetGroupAttributes"]);
+    assert.deepEqual(
+      mid.loadBalancers.map((l) => l.arn),
+      first.loadBalancers.map((l) => l.arn),
+    );
+    assert.deepEqual(
+      mid.targetGroups.map((t) => t.arn),
+      first.targetGroups.map((t) => t.arn),
+    );
+    assert.deepEqual(
+      c.proxy.calls.filter((x) => isMutating(x.operation)).map((x) => x.operation),
+      ["ModifyTargetGroupAttributes"],
+    );
 
     await annotate({ "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing" });
     // internet-facing needs subnets tagged kubernetes.io/role/elb: with none, it fails and says so, NLB untouched.
@@ -156,16 +209,31 @@ describe("stack loop against the emulator and moto", () => {
     const failure = events.find((e) => e.reason === "FailedDeployModel");
     assert.match(failure?.message ?? "", /kubernetes\.io\/role\/elb/);
     const still = await ownedByCluster(c.elbv2, c.clusterName);
-    assert.deepEqual(still.loadBalancers.map((l) => l.arn), first.loadBalancers.map((l) => l.arn), "the working NLB is kept");
+    assert.deepEqual(
+      still.loadBalancers.map((l) => l.arn),
+      first.loadBalancers.map((l) => l.arn),
+      "the working NLB is kept",
+    );
 
     // Tag the subnets for public NLBs: the replacement goes through.
     const { CreateTagsCommand } = await import("@aws-sdk/client-ec2");
-    await c.ec2.send(new CreateTagsCommand({ Resources: c.vpc.subnetIds, Tags: [{ Key: "kubernetes.io/role/elb", Value: "1" }] }));
+    await c.ec2.send(
+      new CreateTagsCommand({
+        Resources: c.vpc.subnetIds,
+        Tags: [{ Key: "kubernetes.io/role/elb", Value: "1" }],
+      }),
+    );
     m.stackQueue.add("default/web");
-    const replaced = await waitFor("internet-facing NLB", async () => {
-      const o = await ownedByCluster(c.elbv2, c.clusterName);
-      return o.loadBalancers.length === 1 && o.loadBalancers[0]?.scheme === "internet-facing" ? o : undefined;
-    }, 60_000);
+    const replaced = await waitFor(
+      "internet-facing NLB",
+      async () => {
+        const o = await ownedByCluster(c.elbv2, c.clusterName);
+        return o.loadBalancers.length === 1 && o.loadBalancers[0]?.scheme === "internet-facing"
+          ? o
+          : undefined;
+      },
+      60_000,
+    );
     assert.notEqual(replaced.loadBalancers[0]?.arn, first.loadBalancers[0]?.arn);
     const ev = (await c.kube.core.listNamespacedEvent({ namespace: NS })).items;
     const replacement = ev.find((e) => e.reason === "ReplacementRequired");
@@ -181,7 +249,17 @@ describe("stack loop against the emulator and moto", () => {
   });
 
   it("deletes every tagged resource when the Service goes, then the finalizer", async () => {
-    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web", { spec: { ports: [{ name: "a", port: 80, protocol: "TCP" }, { name: "b", port: 443, protocol: "TCP" }] } }) });
+    await c.kube.core.createNamespacedService({
+      namespace: NS,
+      body: nlbService("web", {
+        spec: {
+          ports: [
+            { name: "a", port: 80, protocol: "TCP" },
+            { name: "b", port: 443, protocol: "TCP" },
+          ],
+        },
+      }),
+    });
     const m = await c.startController();
     await hostnameOf("web");
     await settle(m);
@@ -189,14 +267,18 @@ describe("stack loop against the emulator and moto", () => {
     assert.equal(made.loadBalancers.length, 1);
     assert.equal(made.targetGroups.length, 2);
     await c.kube.core.deleteNamespacedService({ name: "web", namespace: NS });
-    await waitFor("Service gone", async () => {
-      try {
-        await c.kube.core.readNamespacedService({ name: "web", namespace: NS });
-        return false;
-      } catch {
-        return true;
-      }
-    }, 90_000);
+    await waitFor(
+      "Service gone",
+      async () => {
+        try {
+          await c.kube.core.readNamespacedService({ name: "web", namespace: NS });
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      90_000,
+    );
     const left = await ownedByCluster(c.elbv2, c.clusterName);
     assert.deepEqual(left, { loadBalancers: [], targetGroups: [] });
   });
@@ -242,11 +324,19 @@ describe("stack loop against the emulator and moto", () => {
     assert.deepEqual(await ownedByCluster(c.elbv2, c.clusterName), first);
 
     await c.kube.core.deleteNamespacedService({ name: "web", namespace: NS });
-    await waitFor("stack deleted", async () => (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers.length === 0, 60_000);
+    await waitFor(
+      "stack deleted",
+      async () => (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers.length === 0,
+      60_000,
+    );
     await settle(m);
-    const lbs = (await c.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [foreignLb.LoadBalancerArn!] }))).LoadBalancers;
+    const lbs = (
+      await c.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [foreignLb.LoadBalancerArn!] }))
+    ).LoadBalancers;
     assert.equal(lbs?.length, 1, "the foreign NLB is still there");
-    const tgs = (await c.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [foreignTg.TargetGroupArn!] }))).TargetGroups;
+    const tgs = (
+      await c.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [foreignTg.TargetGroupArn!] }))
+    ).TargetGroups;
     assert.equal(tgs?.length, 1, "the foreign target group is still there");
     for (const call of c.proxy.calls) {
       const body = JSON.stringify(call);

@@ -3,7 +3,15 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mergePatch } from "../../../src/kube/client.ts";
 import { awsTestEnv } from "../../support/aws.ts";
-import { nlbService, ownedByCluster, settle, setEndpoints, startTestCluster, type TestCluster, waitFor } from "../../support/cluster.ts";
+import {
+  nlbService,
+  ownedByCluster,
+  setEndpoints,
+  settle,
+  startTestCluster,
+  type TestCluster,
+  waitFor,
+} from "../../support/cluster.ts";
 
 awsTestEnv();
 const NS = "default";
@@ -18,7 +26,10 @@ describe("target loop against the emulator and moto", () => {
   });
 
   const targetsOf = async (arn: string) =>
-    ((await c.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ?? [])
+    (
+      (await c.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })))
+        .TargetHealthDescriptions ?? []
+    )
       .filter((h) => h.TargetHealth?.State !== "draining")
       .map((h) => `${h.Target?.Id}:${h.Target?.Port}`)
       .sort();
@@ -26,11 +37,16 @@ describe("target loop against the emulator and moto", () => {
   it("follows endpoint scaling with the minimum calls, registering before deregistering", async () => {
     await c.kube.core.createNamespacedService({
       namespace: NS,
-      body: nlbService("api", { annotations: { "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" } }),
+      body: nlbService("api", {
+        annotations: { "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" },
+      }),
     });
     await setEndpoints(c.kube, NS, "api", ["10.0.0.1", "10.0.0.2"]);
     const m = await c.startController();
-    const tg = await waitFor("target group", async () => (await ownedByCluster(c.elbv2, c.clusterName)).targetGroups[0]);
+    const tg = await waitFor(
+      "target group",
+      async () => (await ownedByCluster(c.elbv2, c.clusterName)).targetGroups[0],
+    );
     await waitFor("two targets", async () => (await targetsOf(tg.arn)).length === 2);
     await settle(m);
 
@@ -41,13 +57,24 @@ describe("target loop against the emulator and moto", () => {
     await setEndpoints(c.kube, NS, "api", ["10.0.0.2", "10.0.0.3", "10.0.0.4"]);
     await setEndpoints(c.kube, NS, "api", ["10.0.0.3", "10.0.0.4"]);
     await setEndpoints(c.kube, NS, "api", ["10.0.0.3", "10.0.0.4", "10.0.0.5"]);
-    await waitFor("targets follow", async () => (await targetsOf(tg.arn)).join() === ["10.0.0.3:8080", "10.0.0.4:8080", "10.0.0.5:8080"].join());
+    await waitFor(
+      "targets follow",
+      async () =>
+        (await targetsOf(tg.arn)).join() === ["10.0.0.3:8080", "10.0.0.4:8080", "10.0.0.5:8080"].join(),
+    );
     await settle(m);
     const ops = c.proxy.calls.map((x) => x.operation);
-    assert.ok(ops.indexOf("RegisterTargets") >= 0 && ops.indexOf("RegisterTargets") < ops.indexOf("DeregisterTargets"), `register before deregister: ${ops}`);
+    assert.ok(
+      ops.indexOf("RegisterTargets") >= 0 &&
+        ops.indexOf("RegisterTargets") < ops.indexOf("DeregisterTargets"),
+      `register before deregister: ${ops}`,
+    );
     assert.ok(ops.filter((o) => o === "RegisterTargets").length <= 2, `few register calls: ${ops}`);
     assert.ok(ops.filter((o) => o === "DeregisterTargets").length <= 2, `few deregister calls: ${ops}`);
-    assert.ok(!ops.some((o) => o.startsWith("DescribeLoadBalancers") || o === "DescribeListeners"), "no stack re-describe for a target change");
+    assert.ok(
+      !ops.some((o) => o.startsWith("DescribeLoadBalancers") || o === "DescribeListeners"),
+      "no stack re-describe for a target change",
+    );
 
     // 450 endpoints: registered in batches of at most 200.
     c.proxy.resetCalls();
@@ -61,7 +88,10 @@ describe("target loop against the emulator and moto", () => {
   it("drops a node that becomes NotReady or gets the exclude label, and takes it back", async () => {
     await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
     const m = await c.startController();
-    const tg = await waitFor("target group", async () => (await ownedByCluster(c.elbv2, c.clusterName)).targetGroups[0]);
+    const tg = await waitFor(
+      "target group",
+      async () => (await ownedByCluster(c.elbv2, c.clusterName)).targetGroups[0],
+    );
     await waitFor("3 instance targets", async () => (await targetsOf(tg.arn)).length === 3);
     const nodes = (await c.kube.core.listNode()).items;
     const [n0, n1] = [nodes[0]!, nodes[1]!];
@@ -69,19 +99,34 @@ describe("target loop against the emulator and moto", () => {
     const id1 = n1.spec!.providerID!.split("/").pop()!;
 
     await c.kube.core.patchNodeStatus(
-      { name: n0.metadata!.name!, body: { status: { conditions: [{ type: "Ready", status: "False", reason: "KubeletNotReady" }] } } },
+      {
+        name: n0.metadata!.name!,
+        body: { status: { conditions: [{ type: "Ready", status: "False", reason: "KubeletNotReady" }] } },
+      },
       mergePatch,
     );
-    await waitFor("NotReady node removed", async () => !(await targetsOf(tg.arn)).some((t) => t.startsWith(id0)));
+    await waitFor(
+      "NotReady node removed",
+      async () => !(await targetsOf(tg.arn)).some((t) => t.startsWith(id0)),
+    );
     await c.kube.core.patchNode(
-      { name: n1.metadata!.name!, body: { metadata: { labels: { "node.kubernetes.io/exclude-from-external-load-balancers": "true" } } } },
+      {
+        name: n1.metadata!.name!,
+        body: { metadata: { labels: { "node.kubernetes.io/exclude-from-external-load-balancers": "true" } } },
+      },
       mergePatch,
     );
-    await waitFor("excluded node removed", async () => !(await targetsOf(tg.arn)).some((t) => t.startsWith(id1)));
+    await waitFor(
+      "excluded node removed",
+      async () => !(await targetsOf(tg.arn)).some((t) => t.startsWith(id1)),
+    );
     assert.equal((await targetsOf(tg.arn)).length, 1);
 
     await c.kube.core.patchNodeStatus(
-      { name: n0.metadata!.name!, body: { status: { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }] } } },
+      {
+        name: n0.metadata!.name!,
+        body: { status: { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }] } },
+      },
       mergePatch,
     );
     await waitFor("ready node back", async () => (await targetsOf(tg.arn)).some((t) => t.startsWith(id0)));

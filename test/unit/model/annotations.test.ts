@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ANNOTATIONS, annotationTable, KNOWN_ANNOTATION_KEYS, parseAnnotations } from "../../../src/model/annotations.ts";
+import {
+  ANNOTATIONS,
+  annotationTable,
+  KNOWN_ANNOTATION_KEYS,
+  parseAnnotations,
+} from "../../../src/model/annotations.ts";
 import type { Service } from "../../../src/model/types.ts";
 
 const P = "service.beta.kubernetes.io/aws-load-balancer-";
@@ -19,11 +24,15 @@ function parse(annotations: Record<string, string>) {
 /** The single problem for one annotation value, asserting there is exactly one. */
 function problemFor(suffix: string, value: string) {
   const { problems } = parse({ [`${P}${suffix}`]: value });
-  assert.equal(problems.length, 1, `expected one problem for ${suffix}=${JSON.stringify(value)}, got ${problems.length}`);
+  assert.equal(
+    problems.length,
+    1,
+    `expected one problem for ${suffix}=${JSON.stringify(value)}, got ${problems.length}`,
+  );
   return problems[0]!;
 }
 
-function valueOf(suffix: string, value: string): unknown {
+function parsedValue(suffix: string, value: string): unknown {
   const { values, problems } = parse({ [`${P}${suffix}`]: value });
   assert.deepEqual(problems, [], `unexpected problems for ${suffix}=${JSON.stringify(value)}`);
   const entry = Object.entries(annotationTable).find(([, spec]) => spec.key === `${P}${suffix}`);
@@ -116,13 +125,16 @@ describe("problem messages", () => {
       [`${P}healthcheck-protocol`]: "udp",
       [`${P}additional-resource-tags`]: "aws:x=1,ok=1,=v",
     });
-    assert.deepEqual(problems.map((problem) => [problem.field.replace(`annotation ${P}`, ""), problem.value]).sort(), [
-      ["additional-resource-tags", "=v"],
-      ["additional-resource-tags", "aws:x"],
-      ["healthcheck-interval", "0"],
-      ["healthcheck-protocol", "udp"],
-      ["scheme", "public"],
-    ]);
+    assert.deepEqual(
+      problems.map((problem) => [problem.field.replace(`annotation ${P}`, ""), problem.value]).sort(),
+      [
+        ["additional-resource-tags", "=v"],
+        ["additional-resource-tags", "aws:x"],
+        ["healthcheck-interval", "0"],
+        ["healthcheck-protocol", "udp"],
+        ["scheme", "public"],
+      ],
+    );
     for (const problem of problems) assert.equal(problem.reason, "InvalidAnnotation");
   });
 
@@ -139,13 +151,13 @@ describe("problem messages", () => {
 
 describe("enumerations", () => {
   it("match case-insensitively and normalise", () => {
-    assert.equal(valueOf("scheme", "Internet-Facing"), "internet-facing");
-    assert.equal(valueOf("scheme", " internal "), "internal");
-    assert.equal(valueOf("nlb-target-type", "IP"), "ip");
-    assert.equal(valueOf("healthcheck-protocol", "http"), "HTTP");
-    assert.equal(valueOf("healthcheck-protocol", "Https"), "HTTPS");
-    assert.equal(valueOf("ip-address-type", "DualStack"), "dualstack");
-    assert.equal(valueOf("type", "External"), "external");
+    assert.equal(parsedValue("scheme", "Internet-Facing"), "internet-facing");
+    assert.equal(parsedValue("scheme", " internal "), "internal");
+    assert.equal(parsedValue("nlb-target-type", "IP"), "ip");
+    assert.equal(parsedValue("healthcheck-protocol", "http"), "HTTP");
+    assert.equal(parsedValue("healthcheck-protocol", "Https"), "HTTPS");
+    assert.equal(parsedValue("ip-address-type", "DualStack"), "dualstack");
+    assert.equal(parsedValue("type", "External"), "external");
   });
 
   it("refuse anything else, listing the choices", () => {
@@ -160,8 +172,10 @@ describe("enumerations", () => {
 
 describe("booleans", () => {
   it("accept true/false in any case and the Go spellings 1/0, t/f", () => {
-    for (const text of ["true", "TRUE", "True", "1", "t", "T"]) assert.equal(valueOf("internal", text), true, text);
-    for (const text of ["false", "FALSE", "0", "f", "F"]) assert.equal(valueOf("internal", text), false, text);
+    for (const text of ["true", "TRUE", "True", "1", "t", "T"])
+      assert.equal(parsedValue("internal", text), true, text);
+    for (const text of ["false", "FALSE", "0", "f", "F"])
+      assert.equal(parsedValue("internal", text), false, text);
   });
 
   it("refuse yes/no and empty", () => {
@@ -179,21 +193,35 @@ describe("numbers with ranges", () => {
   ];
   for (const [suffix, min, max] of cases) {
     it(`${suffix} accepts ${min}..${max} and nothing outside`, () => {
-      assert.equal(valueOf(suffix, String(min)), min);
-      assert.equal(valueOf(suffix, ` ${max} `), max);
-      for (const bad of [String(min - 1), String(max + 1), "10s", "1e1", "-5", "7.5", "", "ten", "99999999999999"]) {
+      assert.equal(parsedValue(suffix, String(min)), min);
+      assert.equal(parsedValue(suffix, ` ${max} `), max);
+      for (const bad of [
+        String(min - 1),
+        String(max + 1),
+        "10s",
+        "1e1",
+        "-5",
+        "7.5",
+        "",
+        "ten",
+        "99999999999999",
+      ]) {
         const problem = problemFor(suffix, bad);
-        assert.match(problem.allowed, new RegExp(`^a whole number from ${min} to ${max}`), `${suffix}=${bad}`);
+        assert.match(
+          problem.allowed,
+          new RegExp(`^a whole number from ${min} to ${max}`),
+          `${suffix}=${bad}`,
+        );
       }
     });
   }
 
   it("healthcheck-port takes traffic-port, 1..65535, or a service port name", () => {
-    assert.equal(valueOf("healthcheck-port", "traffic-port"), "traffic-port");
-    assert.equal(valueOf("healthcheck-port", "Traffic-Port"), "traffic-port");
-    assert.equal(valueOf("healthcheck-port", "1"), 1);
-    assert.equal(valueOf("healthcheck-port", "65535"), 65535);
-    assert.deepEqual(valueOf("healthcheck-port", "http-metrics"), { portName: "http-metrics" });
+    assert.equal(parsedValue("healthcheck-port", "traffic-port"), "traffic-port");
+    assert.equal(parsedValue("healthcheck-port", "Traffic-Port"), "traffic-port");
+    assert.equal(parsedValue("healthcheck-port", "1"), 1);
+    assert.equal(parsedValue("healthcheck-port", "65535"), 65535);
+    assert.deepEqual(parsedValue("healthcheck-port", "http-metrics"), { portName: "http-metrics" });
     for (const bad of ["0", "65536", "-1", "", "HTTP", "a--b", "port_name", "a-very-long-port-name"]) {
       assert.equal(
         problemFor("healthcheck-port", bad).allowed,
@@ -206,17 +234,17 @@ describe("numbers with ranges", () => {
 
 describe("health check path and success codes", () => {
   it("path must start with / and be printable ASCII without spaces", () => {
-    assert.equal(valueOf("healthcheck-path", "/healthz?full=1"), "/healthz?full=1");
+    assert.equal(parsedValue("healthcheck-path", "/healthz?full=1"), "/healthz?full=1");
     for (const bad of ["healthz", "/a b", "/é", "", `/${"a".repeat(1024)}`]) {
       assert.match(problemFor("healthcheck-path", bad).allowed, /^a path starting with \//, bad);
     }
   });
 
   it("success codes take one code, a range or a list, 200..599", () => {
-    assert.equal(valueOf("healthcheck-success-codes", "200"), "200");
-    assert.equal(valueOf("healthcheck-success-codes", "200-399"), "200-399");
-    assert.equal(valueOf("healthcheck-success-codes", "200, 202"), "200,202");
-    assert.equal(valueOf("healthcheck-success-codes", "200,300-399"), "200,300-399");
+    assert.equal(parsedValue("healthcheck-success-codes", "200"), "200");
+    assert.equal(parsedValue("healthcheck-success-codes", "200-399"), "200-399");
+    assert.equal(parsedValue("healthcheck-success-codes", "200, 202"), "200,202");
+    assert.equal(parsedValue("healthcheck-success-codes", "200,300-399"), "200,300-399");
     for (const bad of ["199", "600", "300-200", "abc", "200,", "", "200-", "2000"]) {
       assert.match(problemFor("healthcheck-success-codes", bad).allowed, /^HTTP codes from 200 to 599/, bad);
     }
@@ -225,13 +253,23 @@ describe("health check path and success codes", () => {
 
 describe("the name annotation", () => {
   it("accepts AWS load balancer names", () => {
-    assert.equal(valueOf("name", "a"), "a");
-    assert.equal(valueOf("name", "my-nlb-01"), "my-nlb-01");
-    assert.equal(valueOf("name", "x".repeat(32)), "x".repeat(32));
+    assert.equal(parsedValue("name", "a"), "a");
+    assert.equal(parsedValue("name", "my-nlb-01"), "my-nlb-01");
+    assert.equal(parsedValue("name", "x".repeat(32)), "x".repeat(32));
   });
 
   it("refuses names AWS refuses", () => {
-    for (const bad of ["", "x".repeat(33), "-abc", "abc-", "internal-abc", "Internal-abc", "a_b", "a.b", "nlb é"]) {
+    for (const bad of [
+      "",
+      "x".repeat(33),
+      "-abc",
+      "abc-",
+      "internal-abc",
+      "Internal-abc",
+      "a_b",
+      "a.b",
+      "nlb é",
+    ]) {
       assert.match(problemFor("name", bad).allowed, /^1 to 32 letters, digits or hyphens/, bad);
     }
   });
@@ -239,7 +277,7 @@ describe("the name annotation", () => {
 
 describe("lists", () => {
   it("subnets: trimmed entries, IDs or Name tags", () => {
-    assert.deepEqual(valueOf("subnets", "subnet-0123456789abcdef0, private-a ,subnet-abcdef01"), [
+    assert.deepEqual(parsedValue("subnets", "subnet-0123456789abcdef0, private-a ,subnet-abcdef01"), [
       "subnet-0123456789abcdef0",
       "private-a",
       "subnet-abcdef01",
@@ -257,17 +295,20 @@ describe("lists", () => {
 
 describe("key=value maps", () => {
   it("split on commas and the first =, trimming both sides", () => {
-    assert.deepEqual(valueOf("additional-resource-tags", " team = payments , env=prod, note=a=b, empty="), {
-      team: "payments",
-      env: "prod",
-      note: "a=b",
-      empty: "",
-    });
+    assert.deepEqual(
+      parsedValue("additional-resource-tags", " team = payments , env=prod, note=a=b, empty="),
+      {
+        team: "payments",
+        env: "prod",
+        note: "a=b",
+        empty: "",
+      },
+    );
   });
 
   it("take a blank value as no entries", () => {
-    assert.deepEqual(valueOf("additional-resource-tags", ""), {});
-    assert.deepEqual(valueOf("target-node-labels", "   "), {});
+    assert.deepEqual(parsedValue("additional-resource-tags", ""), {});
+    assert.deepEqual(parsedValue("target-node-labels", "   "), {});
   });
 
   it("refuse entries without =, empty keys, repeated keys and empty entries", () => {
@@ -280,7 +321,7 @@ describe("key=value maps", () => {
   });
 
   it("keep a __proto__ key as a plain key", () => {
-    const tags = valueOf("additional-resource-tags", "__proto__=x") as Record<string, string>;
+    const tags = parsedValue("additional-resource-tags", "__proto__=x") as Record<string, string>;
     assert.deepEqual(Object.keys(tags), ["__proto__"]);
     assert.equal(Object.getPrototypeOf(tags), Object.prototype);
   });
@@ -288,7 +329,7 @@ describe("key=value maps", () => {
 
 describe("tags follow AWS rules", () => {
   it("accept unicode letters and the allowed symbols", () => {
-    assert.deepEqual(valueOf("additional-resource-tags", "équipe=données,a:b/c.d_e+f-g@h=1 2"), {
+    assert.deepEqual(parsedValue("additional-resource-tags", "équipe=données,a:b/c.d_e+f-g@h=1 2"), {
       équipe: "données",
       "a:b/c.d_e+f-g@h": "1 2",
     });
@@ -297,20 +338,26 @@ describe("tags follow AWS rules", () => {
   it("refuse reserved, overlong and odd keys and values", () => {
     assert.match(problemFor("additional-resource-tags", "aws:team=x").allowed, /not starting with "aws:"/);
     assert.match(problemFor("additional-resource-tags", "AWS:team=x").allowed, /not starting with "aws:"/);
-    assert.match(problemFor("additional-resource-tags", `${"k".repeat(129)}=x`).allowed, /1 to 128 characters/);
-    assert.match(problemFor("additional-resource-tags", `k=${"v".repeat(257)}`).allowed, /at most 256 characters/);
+    assert.match(
+      problemFor("additional-resource-tags", `${"k".repeat(129)}=x`).allowed,
+      /1 to 128 characters/,
+    );
+    assert.match(
+      problemFor("additional-resource-tags", `k=${"v".repeat(257)}`).allowed,
+      /at most 256 characters/,
+    );
     assert.match(problemFor("additional-resource-tags", "a<b=x").allowed, /^a tag key made of/);
     assert.match(problemFor("additional-resource-tags", "a=x;y").allowed, /^a tag value made of/);
   });
 
   it("count characters, not UTF-16 units", () => {
-    assert.ok(valueOf("additional-resource-tags", `${"𝒜".repeat(128)}=x`));
+    assert.ok(parsedValue("additional-resource-tags", `${"𝒜".repeat(128)}=x`));
   });
 });
 
 describe("target-node-labels follow Kubernetes label rules", () => {
   it("accept prefixed keys and empty values", () => {
-    assert.deepEqual(valueOf("target-node-labels", "node.kubernetes.io/lifecycle=normal,role="), {
+    assert.deepEqual(parsedValue("target-node-labels", "node.kubernetes.io/lifecycle=normal,role="), {
       "node.kubernetes.io/lifecycle": "normal",
       role: "",
     });
@@ -326,7 +373,7 @@ describe("target-node-labels follow Kubernetes label rules", () => {
 describe("attributes", () => {
   it("normalise known target group attributes", () => {
     assert.deepEqual(
-      valueOf(
+      parsedValue(
         "target-group-attributes",
         "deregistration_delay.timeout_seconds=030,preserve_client_ip.enabled=TRUE,stickiness.enabled=true,stickiness.type=SOURCE_IP",
       ),
@@ -338,7 +385,10 @@ describe("attributes", () => {
       },
     );
     assert.deepEqual(
-      valueOf("target-group-attributes", "target_group_health.dns_failover.minimum_healthy_targets.count=OFF"),
+      parsedValue(
+        "target-group-attributes",
+        "target_group_health.dns_failover.minimum_healthy_targets.count=OFF",
+      ),
       { "target_group_health.dns_failover.minimum_healthy_targets.count": "off" },
     );
   });
@@ -346,17 +396,23 @@ describe("attributes", () => {
   it("refuse unknown target group attributes and bad values", () => {
     const unknown = problemFor("target-group-attributes", "deregistration_delay.timeout=30");
     assert.equal(unknown.value, "deregistration_delay.timeout");
-    assert.match(unknown.allowed, /^one of the target group attributes: .*deregistration_delay\.timeout_seconds/);
+    assert.match(
+      unknown.allowed,
+      /^one of the target group attributes: .*deregistration_delay\.timeout_seconds/,
+    );
     const range = problemFor("target-group-attributes", "deregistration_delay.timeout_seconds=3601");
     assert.equal(range.value, "deregistration_delay.timeout_seconds=3601");
     assert.equal(range.allowed, "deregistration_delay.timeout_seconds takes a whole number from 0 to 3600");
     assert.match(problemFor("target-group-attributes", "stickiness.type=lb_cookie").allowed, /source_ip/);
-    assert.match(problemFor("target-group-attributes", "proxy_protocol_v2.enabled=on").allowed, /true or false/);
+    assert.match(
+      problemFor("target-group-attributes", "proxy_protocol_v2.enabled=on").allowed,
+      /true or false/,
+    );
   });
 
   it("normalise known NLB attributes", () => {
     assert.deepEqual(
-      valueOf(
+      parsedValue(
         "attributes",
         "deletion_protection.enabled=True,load_balancing.cross_zone.enabled=false,access_logs.s3.enabled=true,access_logs.s3.bucket=my-logs,access_logs.s3.prefix=shop/web,dns_record.client_routing_policy=Availability_Zone_Affinity",
       ),
@@ -372,9 +428,15 @@ describe("attributes", () => {
   });
 
   it("refuse unknown NLB attributes, bad values, and access logs without a bucket", () => {
-    assert.match(problemFor("attributes", "idle_timeout.timeout_seconds=60").allowed, /^one of the NLB attributes/);
+    assert.match(
+      problemFor("attributes", "idle_timeout.timeout_seconds=60").allowed,
+      /^one of the NLB attributes/,
+    );
     assert.match(problemFor("attributes", "access_logs.s3.bucket=My_Bucket").allowed, /S3 bucket name/);
-    assert.match(problemFor("attributes", "dns_record.client_routing_policy=nearest").allowed, /any_availability_zone/);
+    assert.match(
+      problemFor("attributes", "dns_record.client_routing_policy=nearest").allowed,
+      /any_availability_zone/,
+    );
     const noBucket = problemFor("attributes", "access_logs.s3.enabled=true");
     assert.equal(noBucket.allowed, "access logs need access_logs.s3.bucket=<bucket name> too");
   });
@@ -382,8 +444,9 @@ describe("attributes", () => {
 
 describe("proxy-protocol", () => {
   it("accepts only *", () => {
-    assert.equal(valueOf("proxy-protocol", "*"), "*");
-    assert.equal(valueOf("proxy-protocol", " * "), "*");
-    for (const bad of ["true", "", "**", "v2"]) assert.match(problemFor("proxy-protocol", bad).allowed, /^"\*"/, bad);
+    assert.equal(parsedValue("proxy-protocol", "*"), "*");
+    assert.equal(parsedValue("proxy-protocol", " * "), "*");
+    for (const bad of ["true", "", "**", "v2"])
+      assert.match(problemFor("proxy-protocol", bad).allowed, /^"\*"/, bad);
   });
 });

@@ -52,7 +52,10 @@ describe("defaultHealthCheck", () => {
   });
 
   it("instance targets + Cluster: TCP on traffic-port, 10/10, 3/3", () => {
-    assert.deepEqual(defaultHealthCheck(service({ externalTrafficPolicy: "Cluster" }), "instance"), TCP_DEFAULT);
+    assert.deepEqual(
+      defaultHealthCheck(service({ externalTrafficPolicy: "Cluster" }), "instance"),
+      TCP_DEFAULT,
+    );
   });
 
   it("instance targets without a policy: TCP", () => {
@@ -103,11 +106,14 @@ describe("healthCheckFor: annotations override their own field", () => {
 
   it("healthcheck-protocol HTTPS with path and codes uses them", () => {
     const result = resolved(
-      service({}, {
-        [`${P}healthcheck-protocol`]: "HTTPS",
-        [`${P}healthcheck-path`]: "/status",
-        [`${P}healthcheck-success-codes`]: "200-299",
-      }),
+      service(
+        {},
+        {
+          [`${P}healthcheck-protocol`]: "HTTPS",
+          [`${P}healthcheck-path`]: "/status",
+          [`${P}healthcheck-success-codes`]: "200-299",
+        },
+      ),
       "ip",
     );
     assert.deepEqual(result.healthCheck, {
@@ -157,7 +163,10 @@ describe("healthCheckFor: annotations override their own field", () => {
     assert.equal(unknown[0]?.value, "metrics");
     assert.match(unknown[0]!.allowed, /this Service has http, admin\)$/);
     const named = resolved(service({}, { [`${P}healthcheck-port`]: "admin" }), "ip").problems;
-    assert.match(named[0]!.allowed, /^for ip targets, the name of a service port whose targetPort is a number/);
+    assert.match(
+      named[0]!.allowed,
+      /^for ip targets, the name of a service port whose targetPort is a number/,
+    );
   });
 });
 
@@ -198,7 +207,10 @@ describe("cross-field rules", () => {
     assert.equal(missing.length, 1);
     assert.equal(missing[0]?.reason, "InvalidSpec");
     assert.equal(missing[0]?.field, "spec.healthCheckNodePort");
-    const given = resolved(service({ externalTrafficPolicy: "Local" }, { [`${P}healthcheck-port`]: "10256" }), "instance");
+    const given = resolved(
+      service({ externalTrafficPolicy: "Local" }, { [`${P}healthcheck-port`]: "10256" }),
+      "instance",
+    );
     assert.deepEqual(given.problems, []);
     assert.equal(given.healthCheck.port, 10256);
   });

@@ -8,7 +8,12 @@ import {
 } from "../../../src/model/naming.ts";
 import type { Service } from "../../../src/model/types.ts";
 
-function service(namespace: string | undefined, name: string, uid?: string, annotations?: Record<string, string>): Service {
+function service(
+  namespace: string | undefined,
+  name: string,
+  uid?: string,
+  annotations?: Record<string, string>,
+): Service {
   return {
     metadata: {
       name,
@@ -21,7 +26,13 @@ function service(namespace: string | undefined, name: string, uid?: string, anno
 }
 
 const web = service("shop", "web", "3f1c6a2e-0000-4000-8000-000000000001");
-const tg: TargetGroupNameParams = { port: 80, protocol: "TCP", targetType: "instance", targetPort: 30080, ipAddressType: "ipv4" };
+const tg: TargetGroupNameParams = {
+  port: 80,
+  protocol: "TCP",
+  targetType: "instance",
+  targetPort: 30080,
+  ipAddressType: "ipv4",
+};
 const NAME = /^k8s-[A-Za-z0-9]{0,8}-[A-Za-z0-9]{0,8}-[0-9a-f]{10}$/;
 
 describe("generated NLB names", () => {
@@ -46,12 +57,19 @@ describe("generated NLB names", () => {
   });
 
   it("keep 8 alphanumerics of namespace and name and never exceed 32 characters", () => {
-    const long = generatedLoadBalancerName("prod", service("payments-production-eu", "checkout.api_v2-internal"), "internal");
+    const long = generatedLoadBalancerName(
+      "prod",
+      service("payments-production-eu", "checkout.api_v2-internal"),
+      "internal",
+    );
     assert.match(long, /^k8s-payments-checkout-[0-9a-f]{10}$/);
     assert.ok(long.length <= 32);
     const odd = generatedLoadBalancerName("prod", service("ünï-cödé", "🚀.x"), "internal");
     assert.match(odd, /^k8s-ncd-x-[0-9a-f]{10}$/);
-    assert.match(generatedLoadBalancerName("prod", service("x".repeat(253), "y".repeat(63)), "internal"), NAME);
+    assert.match(
+      generatedLoadBalancerName("prod", service("x".repeat(253), "y".repeat(63)), "internal"),
+      NAME,
+    );
   });
 
   it("treat a missing namespace as default", () => {
@@ -65,14 +83,20 @@ describe("generated NLB names", () => {
 describe("loadBalancerName", () => {
   const P = "service.beta.kubernetes.io/aws-load-balancer-name";
   it("is the annotation's name when valid", () => {
-    assert.equal(loadBalancerName("prod", service("shop", "web", undefined, { [P]: "shop-web" }), "internal"), "shop-web");
+    assert.equal(
+      loadBalancerName("prod", service("shop", "web", undefined, { [P]: "shop-web" }), "internal"),
+      "shop-web",
+    );
   });
 
   it("falls back to the generated name when the annotation is absent or invalid", () => {
     const generated = generatedLoadBalancerName("prod", web, "internal");
     assert.equal(loadBalancerName("prod", web, "internal"), generated);
     const invalid = service("shop", "web", undefined, { [P]: "internal-shop" });
-    assert.equal(loadBalancerName("prod", invalid, "internal"), generatedLoadBalancerName("prod", invalid, "internal"));
+    assert.equal(
+      loadBalancerName("prod", invalid, "internal"),
+      generatedLoadBalancerName("prod", invalid, "internal"),
+    );
   });
 });
 

@@ -49,7 +49,10 @@ describe("chooseSubnets: discovery by role tag", () => {
       subnet("subnet-y", "us-west-2b", { [INTERNAL]: "1" }),
       subnet("subnet-x", "us-west-2b", { [INTERNAL]: "1" }),
     ];
-    assert.deepEqual(ids(chooseSubnets(many, { clusterName: "prod", scheme: "internal" })), ["subnet-z", "subnet-x"]);
+    assert.deepEqual(ids(chooseSubnets(many, { clusterName: "prod", scheme: "internal" })), [
+      "subnet-z",
+      "subnet-x",
+    ]);
     assert.deepEqual(ids(chooseSubnets([...many].reverse(), { clusterName: "prod", scheme: "internal" })), [
       "subnet-z",
       "subnet-x",
@@ -62,14 +65,20 @@ describe("chooseSubnets: discovery by role tag", () => {
       subnet("subnet-b", "us-west-2b", { [INTERNAL]: "1", [THEIRS]: "shared", [OURS]: "shared" }),
       subnet("subnet-c", "us-west-2c", { [INTERNAL]: "1" }),
     ];
-    assert.deepEqual(ids(chooseSubnets(shared, { clusterName: "prod", scheme: "internal" })), ["subnet-b", "subnet-c"]);
+    assert.deepEqual(ids(chooseSubnets(shared, { clusterName: "prod", scheme: "internal" })), [
+      "subnet-b",
+      "subnet-c",
+    ]);
   });
 
   it("says which tag and VPC it looked for when nothing matches", () => {
-    assert.deepEqual(chooseSubnets([subnet("subnet-a", "us-west-2a")], { clusterName: "prod", scheme: "internal" }), {
-      ok: false,
-      message: "no subnet in vpc-123 is tagged kubernetes.io/role/internal-elb=1 (for an internal NLB)",
-    });
+    assert.deepEqual(
+      chooseSubnets([subnet("subnet-a", "us-west-2a")], { clusterName: "prod", scheme: "internal" }),
+      {
+        ok: false,
+        message: "no subnet in vpc-123 is tagged kubernetes.io/role/internal-elb=1 (for an internal NLB)",
+      },
+    );
     assert.deepEqual(chooseSubnets([], { clusterName: "prod", scheme: "internet-facing", vpcId: "vpc-9" }), {
       ok: false,
       message: "no subnet in vpc-9 is tagged kubernetes.io/role/elb=1 (for an internet-facing NLB)",
@@ -109,26 +118,48 @@ describe("chooseSubnets: the subnets annotation", () => {
 
   it("names an entry it cannot find", () => {
     assert.deepEqual(
-      chooseSubnets(candidates, { clusterName: "prod", scheme: "internal", explicit: ["private-a", "public-z"] }),
-      { ok: false, message: 'subnet "public-z" was not found in vpc-123 (looked for a subnet with this ID or Name tag)' },
+      chooseSubnets(candidates, {
+        clusterName: "prod",
+        scheme: "internal",
+        explicit: ["private-a", "public-z"],
+      }),
+      {
+        ok: false,
+        message: 'subnet "public-z" was not found in vpc-123 (looked for a subnet with this ID or Name tag)',
+      },
     );
     assert.deepEqual(
-      chooseSubnets(candidates, { clusterName: "prod", scheme: "internal", explicit: ["subnet-0123456789abcdef0"] }),
-      { ok: false, message: 'subnet "subnet-0123456789abcdef0" was not found in vpc-123 (looked for a subnet with this ID)' },
+      chooseSubnets(candidates, {
+        clusterName: "prod",
+        scheme: "internal",
+        explicit: ["subnet-0123456789abcdef0"],
+      }),
+      {
+        ok: false,
+        message:
+          'subnet "subnet-0123456789abcdef0" was not found in vpc-123 (looked for a subnet with this ID)',
+      },
     );
   });
 
   it("refuses a Name shared by several subnets", () => {
-    assert.deepEqual(chooseSubnets(candidates, { clusterName: "prod", scheme: "internal", explicit: ["twin"] }), {
-      ok: false,
-      message:
-        'subnet Name "twin" is ambiguous in vpc-123: subnet-0ddddddddddddddd4, subnet-0eeeeeeeeeeeeeee5 all carry it; use subnet IDs',
-    });
+    assert.deepEqual(
+      chooseSubnets(candidates, { clusterName: "prod", scheme: "internal", explicit: ["twin"] }),
+      {
+        ok: false,
+        message:
+          'subnet Name "twin" is ambiguous in vpc-123: subnet-0ddddddddddddddd4, subnet-0eeeeeeeeeeeeeee5 all carry it; use subnet IDs',
+      },
+    );
   });
 
   it("refuses two subnets in one zone", () => {
     assert.deepEqual(
-      chooseSubnets(candidates, { clusterName: "prod", scheme: "internal", explicit: ["other-a", "private-a"] }),
+      chooseSubnets(candidates, {
+        clusterName: "prod",
+        scheme: "internal",
+        explicit: ["other-a", "private-a"],
+      }),
       {
         ok: false,
         message:

@@ -24,7 +24,10 @@ const names = (nodes: Node[]) => nodes.map((n) => n.metadata.name);
 describe("instanceIdOf", () => {
   it("reads the instance id at the end of an AWS providerID", () => {
     assert.equal(instanceIdOf(node("a", "i-0123456789abcdef0")), "i-0123456789abcdef0");
-    assert.equal(instanceIdOf({ metadata: { name: "a" }, spec: { providerID: "aws://us-west-2a/i-0abc1234" } }), "i-0abc1234");
+    assert.equal(
+      instanceIdOf({ metadata: { name: "a" }, spec: { providerID: "aws://us-west-2a/i-0abc1234" } }),
+      "i-0abc1234",
+    );
   });
 
   it("has none for other providers, Fargate, or no providerID", () => {
@@ -50,21 +53,34 @@ describe("eligibleNodes", () => {
 
   const exclusions: [string, Node][] = [
     ["Ready=False", node("x", "i-00000000000000002", (n) => (n.status!.conditions![0]!.status = "False"))],
-    ["Ready=Unknown", node("x", "i-00000000000000002", (n) => (n.status!.conditions![0]!.status = "Unknown"))],
+    [
+      "Ready=Unknown",
+      node("x", "i-00000000000000002", (n) => (n.status!.conditions![0]!.status = "Unknown")),
+    ],
     ["no Ready condition", node("x", "i-00000000000000002", (n) => (n.status!.conditions = []))],
     ["no status", node("x", "i-00000000000000002", (n) => delete n.status)],
     [
       "the exclude-from-external-load-balancers label (any value)",
-      node("x", "i-00000000000000002", (n) => (n.metadata.labels!["node.kubernetes.io/exclude-from-external-load-balancers"] = "")),
+      node(
+        "x",
+        "i-00000000000000002",
+        (n) => (n.metadata.labels!["node.kubernetes.io/exclude-from-external-load-balancers"] = ""),
+      ),
     ],
     [
       "compute-type fargate",
-      node("x", "i-00000000000000002", (n) => (n.metadata.labels!["eks.amazonaws.com/compute-type"] = "fargate")),
+      node(
+        "x",
+        "i-00000000000000002",
+        (n) => (n.metadata.labels!["eks.amazonaws.com/compute-type"] = "fargate"),
+      ),
     ],
     [
       "the ToBeDeletedByClusterAutoscaler taint",
       node("x", "i-00000000000000002", (n) => {
-        n.spec!.taints = [{ key: "ToBeDeletedByClusterAutoscaler", value: "1700000000", effect: "NoSchedule" }];
+        n.spec!.taints = [
+          { key: "ToBeDeletedByClusterAutoscaler", value: "1700000000", effect: "NoSchedule" },
+        ];
       }),
     ],
     ["no instance id", node("x", "i-00000000000000002", (n) => delete n.spec!.providerID)],
@@ -77,17 +93,31 @@ describe("eligibleNodes", () => {
 
   it("keeps nodes with other taints, other compute types, or unschedulable", () => {
     const kept = [
-      node("tainted", "i-00000000000000003", (n) => (n.spec!.taints = [{ key: "dedicated", effect: "NoSchedule" }])),
-      node("ec2", "i-00000000000000004", (n) => (n.metadata.labels!["eks.amazonaws.com/compute-type"] = "ec2")),
+      node(
+        "tainted",
+        "i-00000000000000003",
+        (n) => (n.spec!.taints = [{ key: "dedicated", effect: "NoSchedule" }]),
+      ),
+      node(
+        "ec2",
+        "i-00000000000000004",
+        (n) => (n.metadata.labels!["eks.amazonaws.com/compute-type"] = "ec2"),
+      ),
       node("cordoned", "i-00000000000000005", (n) => (n.spec!.unschedulable = true)),
     ];
     assert.deepEqual(names(eligibleNodes(kept)), ["tainted", "ec2", "cordoned"]);
   });
 
   it("keeps only nodes carrying every target-node-label", () => {
-    const both = node("both", "i-00000000000000006", (n) => Object.assign(n.metadata.labels!, { pool: "edge", zone: "a" }));
-    const one = node("one", "i-00000000000000007", (n) => Object.assign(n.metadata.labels!, { pool: "edge" }));
-    const other = node("other", "i-00000000000000008", (n) => Object.assign(n.metadata.labels!, { pool: "core", zone: "a" }));
+    const both = node("both", "i-00000000000000006", (n) =>
+      Object.assign(n.metadata.labels!, { pool: "edge", zone: "a" }),
+    );
+    const one = node("one", "i-00000000000000007", (n) =>
+      Object.assign(n.metadata.labels!, { pool: "edge" }),
+    );
+    const other = node("other", "i-00000000000000008", (n) =>
+      Object.assign(n.metadata.labels!, { pool: "core", zone: "a" }),
+    );
     assert.deepEqual(names(eligibleNodes([both, one, other], { pool: "edge", zone: "a" })), ["both"]);
     assert.deepEqual(names(eligibleNodes([both, one, other], { pool: "edge" })), ["both", "one"]);
     assert.deepEqual(names(eligibleNodes([both, one, other], {})), ["both", "one", "other"]);
@@ -109,7 +139,12 @@ describe("instanceTargets", () => {
   });
 });
 
-function slice(name: string, endpoints: Endpoint[], ports: EndpointSlice["ports"], change: Partial<EndpointSlice> = {}): EndpointSlice {
+function slice(
+  name: string,
+  endpoints: Endpoint[],
+  ports: EndpointSlice["ports"],
+  change: Partial<EndpointSlice> = {},
+): EndpointSlice {
   return {
     metadata: { name, namespace: "shop", labels: { "kubernetes.io/service-name": "web" } },
     addressType: "IPv4",
@@ -149,10 +184,14 @@ describe("ipTargets", () => {
 
   it("uses the slice port whose name matches the service port's name", () => {
     const slices = [
-      slice("web-1", [ep("10.0.0.1")], [
-        { name: "http", port: 8080 },
-        { name: "metrics", port: 9090 },
-      ]),
+      slice(
+        "web-1",
+        [ep("10.0.0.1")],
+        [
+          { name: "http", port: 8080 },
+          { name: "metrics", port: 9090 },
+        ],
+      ),
     ];
     assert.deepEqual(ipTargets(slices, { name: "metrics", port: 9000 }), [{ id: "10.0.0.1", port: 9090 }]);
     assert.deepEqual(ipTargets(slices, { name: "http", port: 80 }), [{ id: "10.0.0.1", port: 8080 }]);

@@ -8,7 +8,12 @@ const kinds = (p: ReturnType<typeof plan>) => p.changes.map((c) => c.kind);
 
 describe("plan()", () => {
   it("creates everything, target groups before the NLB and listeners, targets right after their group", () => {
-    const p = plan({ desired: desiredStack([80, 443]), actual: { loadBalancers: [], listeners: [], targetGroups: [] }, subnetIds: SUBNETS, explicitName: false });
+    const p = plan({
+      desired: desiredStack([80, 443]),
+      actual: { loadBalancers: [], listeners: [], targetGroups: [] },
+      subnetIds: SUBNETS,
+      explicitName: false,
+    });
     assert.deepEqual(kinds(p), [
       "createTargetGroup",
       "registerTargets",
@@ -28,7 +33,12 @@ describe("plan()", () => {
   });
 
   it("plans nothing for a converged stack, even with attributes and subnets the user never set", () => {
-    const p = plan({ desired: desiredStack([80, 443]), actual: convergedStack([80, 443]), subnetIds: [], explicitName: false });
+    const p = plan({
+      desired: desiredStack([80, 443]),
+      actual: convergedStack([80, 443]),
+      subnetIds: [],
+      explicitName: false,
+    });
     assert.deepEqual(p.changes, []);
   });
 
@@ -62,11 +72,17 @@ describe("plan()", () => {
     });
     desired.loadBalancer.attributes = { "load_balancing.cross_zone.enabled": "true" };
     const actual = convergedStack();
-    actual.targetGroups[0] = actualTg(80, { tags: { ...targetGroup(80).tags, stale: "x", "aws:cloudformation:stack-name": "s" } });
+    actual.targetGroups[0] = actualTg(80, {
+      tags: { ...targetGroup(80).tags, stale: "x", "aws:cloudformation:stack-name": "s" },
+    });
     const p = plan({ desired, actual, subnetIds: [], explicitName: false });
     assert.deepEqual(kinds(p), ["modifyTargetGroupAttributes", "updateTags", "modifyLoadBalancerAttributes"]);
     const [attrs, tags, lbAttrs] = p.changes;
-    assert.ok(attrs?.kind === "modifyTargetGroupAttributes" && tags?.kind === "updateTags" && lbAttrs?.kind === "modifyLoadBalancerAttributes");
+    assert.ok(
+      attrs?.kind === "modifyTargetGroupAttributes" &&
+        tags?.kind === "updateTags" &&
+        lbAttrs?.kind === "modifyLoadBalancerAttributes",
+    );
     assert.deepEqual(attrs.attributes, { "proxy_protocol_v2.enabled": "true" });
     assert.deepEqual(tags.add, { team: "shop" });
     assert.deepEqual(tags.remove, ["stale"], "aws: tags are never removed");
@@ -80,7 +96,12 @@ describe("plan()", () => {
     const p = plan({ desired, actual: convergedStack(), subnetIds: SUBNETS, explicitName: false });
     assert.deepEqual(kinds(p), ["deleteLoadBalancer", "createLoadBalancer", "createListener"]);
     assert.deepEqual(p.replacements, [
-      { resource: "load balancer k8s-shop-web-0123456789", field: "scheme", from: "internal", to: "internet-facing" },
+      {
+        resource: "load balancer k8s-shop-web-0123456789",
+        field: "scheme",
+        from: "internal",
+        to: "internet-facing",
+      },
     ]);
     const listener = p.changes[2];
     assert.ok(listener?.kind === "createListener");
@@ -92,8 +113,15 @@ describe("plan()", () => {
     desired.listeners[0] = { port: 80, protocol: "TCP_UDP", targetGroup: "shop/web:80" };
     desired.targetGroups[0] = targetGroup(80, { protocol: "TCP_UDP", name: "k8s-shop-web-newnewnew1" });
     const p = plan({ desired, actual: convergedStack(), subnetIds: [], explicitName: false });
-    assert.deepEqual(kinds(p), ["createTargetGroup", "registerTargets", "modifyListener", "deleteTargetGroup"]);
-    assert.deepEqual(p.replacements, [{ resource: "target group shop/web:80", field: "protocol", from: "TCP", to: "TCP_UDP" }]);
+    assert.deepEqual(kinds(p), [
+      "createTargetGroup",
+      "registerTargets",
+      "modifyListener",
+      "deleteTargetGroup",
+    ]);
+    assert.deepEqual(p.replacements, [
+      { resource: "target group shop/web:80", field: "protocol", from: "TCP", to: "TCP_UDP" },
+    ]);
     const modify = p.changes[2];
     assert.ok(modify?.kind === "modifyListener");
     assert.deepEqual(modify.fields, ["protocol", "defaultAction"]);
@@ -112,7 +140,10 @@ describe("plan()", () => {
     desired.loadBalancer.name = "my-nlb";
     const p = plan({ desired, actual: convergedStack(), subnetIds: SUBNETS, explicitName: true });
     assert.equal(p.changes[0]?.kind, "deleteLoadBalancer");
-    assert.deepEqual(p.replacements.map((r) => r.field), ["name"]);
+    assert.deepEqual(
+      p.replacements.map((r) => r.field),
+      ["name"],
+    );
   });
 
   it("converges after a run killed mid-replacement: keeps the matching group, deletes the stale one", () => {
@@ -120,7 +151,9 @@ describe("plan()", () => {
     desired.targetGroups[0] = targetGroup(80, { protocol: "TCP_UDP" });
     desired.listeners[0] = { port: 80, protocol: "TCP_UDP", targetGroup: "shop/web:80" };
     const actual = convergedStack();
-    actual.targetGroups.push(actualTg(80, { arn: "arn:tg/80-new", protocol: "TCP_UDP", loadBalancerArns: [] }));
+    actual.targetGroups.push(
+      actualTg(80, { arn: "arn:tg/80-new", protocol: "TCP_UDP", loadBalancerArns: [] }),
+    );
     const p = plan({ desired, actual, subnetIds: [], explicitName: false });
     assert.deepEqual(kinds(p), ["modifyListener", "deleteTargetGroup"]);
     const del = p.changes[1];
@@ -129,7 +162,12 @@ describe("plan()", () => {
   });
 
   it("deletes listeners and target groups of ports that went away", () => {
-    const p = plan({ desired: desiredStack([80]), actual: convergedStack([80, 443]), subnetIds: [], explicitName: false });
+    const p = plan({
+      desired: desiredStack([80]),
+      actual: convergedStack([80, 443]),
+      subnetIds: [],
+      explicitName: false,
+    });
     assert.deepEqual(kinds(p), ["deleteListener", "deleteTargetGroup"]);
   });
 
@@ -137,11 +175,18 @@ describe("plan()", () => {
     const actual = convergedStack();
     actual.loadBalancers.push(actualLb({ arn: "arn:lb/dup", name: "k8s-shop-web-dup" }));
     const p = plan({ desired: desiredStack(), actual, subnetIds: [], explicitName: false });
-    assert.deepEqual(p.changes, [{ kind: "deleteLoadBalancer", arn: "arn:lb/dup", name: "k8s-shop-web-dup" }]);
+    assert.deepEqual(p.changes, [
+      { kind: "deleteLoadBalancer", arn: "arn:lb/dup", name: "k8s-shop-web-dup" },
+    ]);
   });
 
   it("sets subnets only when they are given and differ", () => {
-    const p = plan({ desired: desiredStack(), actual: convergedStack(), subnetIds: ["subnet-cccc3333"], explicitName: false });
+    const p = plan({
+      desired: desiredStack(),
+      actual: convergedStack(),
+      subnetIds: ["subnet-cccc3333"],
+      explicitName: false,
+    });
     assert.deepEqual(p.changes, [{ kind: "setSubnets", arn: "arn:lb/1", subnetIds: ["subnet-cccc3333"] }]);
   });
 });

@@ -20,7 +20,10 @@ describe("planTargets()", () => {
   });
 
   it("applying the changes always yields the desired set (property)", () => {
-    const target = fc.record({ id: fc.constantFrom("a", "b", "c", "d"), port: fc.integer({ min: 1, max: 3 }) });
+    const target = fc.record({
+      id: fc.constantFrom("a", "b", "c", "d"),
+      port: fc.integer({ min: 1, max: 3 }),
+    });
     fc.assert(
       fc.property(fc.array(target), fc.array(target), (desired, actual) => {
         const { register, deregister } = planTargets(desired, actual);
