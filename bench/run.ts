@@ -34,7 +34,7 @@ const moto = await startMoto();
 const proxy = await startFaultProxy({ target: moto.url, limits: awsAccountLimits, timeScale: SCALE });
 const api = await startApiServer({ host: "127.0.0.1", port: 0 });
 const kubeconfig = `/tmp/nlb-bench-${process.pid}.kubeconfig`;
-api.writeKubeconfig(kubeconfig);
+await api.writeKubeconfig(kubeconfig);
 const kube = makeKubeApis(loadKubeConfig(kubeconfig));
 const aws = makeClients({ endpoint: moto.url, region: process.env.AWS_REGION });
 let manager: Manager | undefined;

@@ -22,7 +22,8 @@ export interface ControllerContext {
   metrics: Metrics;
   /** Per Service key: target group id -> ARN, as of its last stack reconcile. */
   stackTargetGroups: Map<string, Map<string, string>>;
-  subnets: () => Promise<Subnet[]>;
+  /** The VPC's subnets, cached for a few minutes; `refresh` re-reads them. */
+  subnets: (refresh?: boolean) => Promise<Subnet[]>;
 }
 
 /** EndpointSlices of one Service (label kubernetes.io/service-name in its namespace). */

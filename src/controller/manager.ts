@@ -206,8 +206,8 @@ export class Manager {
       log: this.log,
       metrics: this.metrics,
       stackTargetGroups: new Map(),
-      subnets: async () => {
-        if (!subnetCache || Date.now() - subnetCache.at > SUBNET_CACHE_MS) {
+      subnets: async (refresh = false) => {
+        if (refresh || !subnetCache || Date.now() - subnetCache.at > SUBNET_CACHE_MS) {
           subnetCache = { at: Date.now(), subnets: await describeSubnets(this.aws.ec2, vpcId) };
         }
         return subnetCache.subnets;

@@ -134,12 +134,16 @@ async function subnetsFor(
   const explicit = desired.loadBalancer.subnets;
   const exists = actual.loadBalancers.some((lb) => lb.scheme === desired.loadBalancer.scheme);
   if (exists && !explicit) return [];
-  const chosen = chooseSubnets(await ctx.subnets(), {
-    clusterName: ctx.build.clusterName,
-    scheme: desired.loadBalancer.scheme,
-    vpcId: ctx.vpcId,
-    ...(explicit ? { explicit } : {}),
-  });
+  const choose = async (refresh: boolean) =>
+    chooseSubnets(await ctx.subnets(refresh), {
+      clusterName: ctx.build.clusterName,
+      scheme: desired.loadBalancer.scheme,
+      vpcId: ctx.vpcId,
+      ...(explicit ? { explicit } : {}),
+    });
+  // A failure re-reads the subnets once: the user may just have tagged them.
+  let chosen = await choose(false);
+  if (!chosen.ok) chosen = await choose(true);
   if (!chosen.ok) throw new Error(chosen.message);
   return chosen.subnets.map((s) => s.id);
 }

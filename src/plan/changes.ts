@@ -15,7 +15,7 @@ export type Change =
   | { kind: "modifyLoadBalancerAttributes"; arn: string; attributes: Record<string, string> }
   | { kind: "updateTags"; arn: string; resource: string; add: Record<string, string>; remove: string[] }
   | { kind: "deleteListener"; arn: string; port: number }
-  | { kind: "createListener"; spec: ListenerSpec; targetGroup: TargetGroupRef }
+  | { kind: "createListener"; spec: ListenerSpec; targetGroup: TargetGroupRef; tags: Record<string, string> }
   | { kind: "modifyListener"; arn: string; spec: ListenerSpec; targetGroup: TargetGroupRef; fields: string[] }
   | { kind: "deleteTargetGroup"; arn: string; id: string; name: string }
   | { kind: "registerTargets"; targetGroup: TargetGroupRef; id: string; targets: Target[] };

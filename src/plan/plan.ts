@@ -104,7 +104,7 @@ export function plan({ desired, actual, subnetIds, explicitName }: PlanInput): P
     if (!targetGroup) continue; // build() always pairs a listener with a target group
     const current = actualListeners.find((l) => l.port === spec.port);
     if (!current) {
-      changes.push({ kind: "createListener", spec, targetGroup });
+      changes.push({ kind: "createListener", spec, targetGroup, tags: desired.loadBalancer.tags });
       continue;
     }
     const fields = listenerDifferences(spec, current, targetGroup);

@@ -48,7 +48,7 @@ export async function sandboxCommand(opts: SandboxOptions): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), "nlb-sandbox-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const kubeconfig = opts.kubeconfigOut ?? join(dir, "kubeconfig");
-    api.writeKubeconfig(kubeconfig);
+    await api.writeKubeconfig(kubeconfig);
     say(`Kubernetes API: ${api.url}`);
     say(`kubeconfig:     ${kubeconfig}   (try: kubectl --kubeconfig ${kubeconfig} get svc -A)`);
     if (!opts.controller) {

@@ -45,7 +45,7 @@ export async function startTestCluster(opts: { nodes?: number } = {}): Promise<T
   const dir = mkdtempSync(join(tmpdir(), "nlb-it-"));
   const api = process.env.KUBECONFIG ? undefined : await startApiServer({ host: "127.0.0.1", port: 0 });
   const kubeconfig = process.env.KUBECONFIG ?? join(dir, "kubeconfig");
-  api?.writeKubeconfig(kubeconfig);
+  await api?.writeKubeconfig(kubeconfig);
   const kube = makeKubeApis(loadKubeConfig(kubeconfig));
   const endpoint = process.env.AWS_ENDPOINT_URL;
   if (!endpoint)

@@ -33,6 +33,9 @@ const HELM_LDFLAGS = [
 ].join(" ");
 const GO_INSTALL_TIMEOUT_MS = 20 * 60_000;
 
+/** Timeout for a test hook that awaits ensureHelm(): room for a first-time `go install`. */
+export const HELM_SETUP_TIMEOUT_MS = GO_INSTALL_TIMEOUT_MS + 60_000;
+
 const INSTALL_HINT = `install Helm 3 (https://helm.sh/docs/intro/install/) or Go (https://go.dev/dl/, then the tests build helm ${HELM_VERSION} themselves)`;
 
 export const cachedHelmPath = join(homedir(), ".cache", "aws-nlb-controller", `helm-${HELM_VERSION}`, "helm");
@@ -82,7 +85,9 @@ async function goInstallHelm(go: string): Promise<void> {
     await rename(join(gobin, "helm"), cachedHelmPath);
   } catch (error) {
     const detail = lastLine((error as { stderr?: string }).stderr) ?? (error as Error).message;
-    throw new Error(`go install ${HELM_MODULE}/cmd/helm@${HELM_VERSION} failed (${detail}); ${INSTALL_HINT}`);
+    throw new Error(
+      `go install ${HELM_MODULE}/cmd/helm@${HELM_VERSION} failed (${detail}); put Helm 3 on PATH instead (https://helm.sh/docs/intro/install/)`,
+    );
   } finally {
     await rm(gobin, { recursive: true, force: true });
   }

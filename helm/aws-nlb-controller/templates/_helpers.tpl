@@ -94,8 +94,9 @@ YAML list (toYaml quotes whatever needs quoting).
 {{- $args = append $args (printf "--log-level=%s" $v.logLevel) }}
 {{- $args = append $args (printf "--metrics-bind-address=:%v" $v.metrics.port) }}
 {{- $args = append $args (printf "--health-probe-bind-address=:%v" $v.healthProbe.port) }}
-{{- $args = append $args (printf "--leader-elect=%t" $v.leaderElection.enabled) }}
+{{- /* --leader-elect is a bare boolean flag: present to elect, absent to run alone. */}}
 {{- if $v.leaderElection.enabled }}
+{{- $args = append $args "--leader-elect" }}
 {{- $args = append $args (printf "--leader-election-namespace=%s" (include "aws-nlb-controller.leaderElectionNamespace" .)) }}
 {{- $args = append $args (printf "--leader-election-id=%s" $v.leaderElection.id) }}
 {{- end }}

@@ -4,6 +4,7 @@ import { badRequest } from "./errors.ts";
 import { isObject, type Json } from "./json.ts";
 import type { BodyFormat } from "./negotiation.ts";
 import type { KubeObject } from "./object.ts";
+import { decodeProtobufObject } from "./protobuf.ts";
 
 function typeName(value: unknown): string {
   if (value === null) return "null";
@@ -18,6 +19,7 @@ function decodeError(field: string, value: unknown, expected: string): Error {
 }
 
 export function parseBody(body: Buffer, format: BodyFormat): Json {
+  if (format === "protobuf") return decodeProtobufObject(body);
   const text = body.toString("utf8");
   if (text.trim() === "") throw badRequest("the request body is empty");
   try {
@@ -27,13 +29,24 @@ export function parseBody(body: Buffer, format: BodyFormat): Json {
   }
 }
 
-const stringFields = ["name", "generateName", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp"];
+const stringFields = [
+  "name",
+  "generateName",
+  "namespace",
+  "uid",
+  "resourceVersion",
+  "creationTimestamp",
+  "deletionTimestamp",
+];
 
 /** Checks the shape of metadata so later code may rely on the KubeObject types. */
 export function asKubeObject(value: Json): KubeObject {
   if (!isObject(value)) throw badRequest(`the request body must be a JSON object, not ${typeName(value)}`);
   const metadata = value.metadata ?? {};
-  if (!isObject(metadata)) throw badRequest(`json: cannot unmarshal ${typeName(metadata)} into Go struct field .metadata of type v1.ObjectMeta`);
+  if (!isObject(metadata))
+    throw badRequest(
+      `json: cannot unmarshal ${typeName(metadata)} into Go struct field .metadata of type v1.ObjectMeta`,
+    );
   for (const field of stringFields) {
     const v = metadata[field];
     if (v !== undefined && v !== null && typeof v !== "string") throw decodeError(field, v, "string");
@@ -51,7 +64,10 @@ export function asKubeObject(value: Json): KubeObject {
   }
   const finalizers = metadata.finalizers;
   if (finalizers === null) delete metadata.finalizers;
-  else if (finalizers !== undefined && (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== "string"))) {
+  else if (
+    finalizers !== undefined &&
+    (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== "string"))
+  ) {
     throw decodeError("finalizers", finalizers, "[]string");
   }
   const owners = metadata.ownerReferences;
@@ -68,7 +84,9 @@ export function asKubeObject(value: Json): KubeObject {
 
 export function checkTypeMeta(obj: KubeObject, apiVersion: string, kind: string): void {
   if (obj.apiVersion !== undefined && obj.apiVersion !== "" && obj.apiVersion !== apiVersion) {
-    throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersion})`);
+    throw badRequest(
+      `the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersion})`,
+    );
   }
   if (obj.kind !== undefined && obj.kind !== "" && obj.kind !== kind) {
     throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${kind})`);

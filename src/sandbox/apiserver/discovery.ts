@@ -55,18 +55,18 @@ export class Discovery {
     };
   }
 
-  private apiGroup(group: { name: string; versions: string[] }): JsonObject {
+  private groupEntry(group: { name: string; versions: string[] }): JsonObject {
     const versions = group.versions.map((version) => ({ groupVersion: `${group.name}/${version}`, version }));
     return { name: group.name, versions, preferredVersion: versions[0] ?? null };
   }
 
   apiGroupList(): JsonObject {
-    return { kind: "APIGroupList", apiVersion: "v1", groups: this.groups().map((g) => this.apiGroup(g)) };
+    return { kind: "APIGroupList", apiVersion: "v1", groups: this.groups().map((g) => this.groupEntry(g)) };
   }
 
   apiGroup(name: string): JsonObject | undefined {
     const group = this.groups().find((g) => g.name === name);
-    return group ? { kind: "APIGroup", apiVersion: "v1", ...this.apiGroup(group) } : undefined;
+    return group ? { kind: "APIGroup", apiVersion: "v1", ...this.groupEntry(group) } : undefined;
   }
 
   resourceList(group: string, version: string): JsonObject {
@@ -83,10 +83,21 @@ export class Discovery {
       if (def.categories.length > 0) entry.categories = [...def.categories];
       resources.push(entry);
       for (const sub of def.subresources) {
-        resources.push({ name: `${def.resource}/${sub}`, singularName: "", namespaced: def.namespaced, kind: def.kind, verbs: statusVerbs });
+        resources.push({
+          name: `${def.resource}/${sub}`,
+          singularName: "",
+          namespaced: def.namespaced,
+          kind: def.kind,
+          verbs: statusVerbs,
+        });
       }
     }
-    return { kind: "APIResourceList", apiVersion: "v1", groupVersion: groupVersion({ group, version }), resources };
+    return {
+      kind: "APIResourceList",
+      apiVersion: "v1",
+      groupVersion: groupVersion({ group, version }),
+      resources,
+    };
   }
 
   private discoveryVersion(group: string, version: string): JsonObject {
@@ -104,7 +115,11 @@ export class Discovery {
         if (def.shortNames.length > 0) entry.shortNames = [...def.shortNames];
         if (def.categories.length > 0) entry.categories = [...def.categories];
         if (def.subresources.length > 0) {
-          entry.subresources = def.subresources.map((subresource) => ({ subresource, responseKind, verbs: statusVerbs }));
+          entry.subresources = def.subresources.map((subresource) => ({
+            subresource,
+            responseKind,
+            verbs: statusVerbs,
+          }));
         }
         return entry;
       });

@@ -34,12 +34,7 @@ export class ApiError extends Error {
   }
 }
 
-export function failureStatus(
-  code: number,
-  reason: string,
-  message: string,
-  details?: StatusDetails,
-): JsonObject {
+function failureStatus(code: number, reason: string, message: string, details?: StatusDetails): JsonObject {
   const status: JsonObject = {
     kind: "Status",
     apiVersion: "v1",

@@ -1,7 +1,14 @@
 // The verbs on resource paths: get, list, watch, create, update, patch, delete, deletecollection.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { checkTypeMeta, asKubeObject, parseBody } from "./decode.ts";
-import { ApiError, badRequest, conflict, FieldErrors, methodNotAllowed, staleObjectMessage } from "./errors.ts";
+import { asKubeObject, checkTypeMeta, parseBody } from "./decode.ts";
+import {
+  ApiError,
+  badRequest,
+  conflict,
+  FieldErrors,
+  methodNotAllowed,
+  staleObjectMessage,
+} from "./errors.ts";
 import type { Faults } from "./faults.ts";
 import { isObject, type Json, type JsonObject } from "./json.ts";
 import { renderList, selectPage } from "./list.ts";
@@ -90,9 +97,14 @@ function toStored(def: ResourceDefinition, obj: KubeObject): KubeObject {
 
 function patchFailure(error: unknown): never {
   if (error instanceof PatchError) {
-    throw new ApiError(422, "Invalid", `the server rejected our request due to an error in our request: ${error.message}`, {
-      causes: [{ reason: "FieldValueInvalid", message: error.message, field: "" }],
-    });
+    throw new ApiError(
+      422,
+      "Invalid",
+      `the server rejected our request due to an error in our request: ${error.message}`,
+      {
+        causes: [{ reason: "FieldValueInvalid", message: error.message, field: "" }],
+      },
+    );
   }
   throw error;
 }
@@ -100,7 +112,11 @@ function patchFailure(error: unknown): never {
 function applyPatch(def: ResourceDefinition, current: KubeObject, r: ResourceRequest): KubeObject {
   const type = patchType(r.req.headers["content-type"]);
   if (type === "apply") {
-    throw new ApiError(415, "UnsupportedMediaType", "server-side apply (application/apply-patch+yaml) is not supported by this server");
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      "server-side apply (application/apply-patch+yaml) is not supported by this server",
+    );
   }
   let patch: Json;
   try {
@@ -108,7 +124,8 @@ function applyPatch(def: ResourceDefinition, current: KubeObject, r: ResourceReq
   } catch (error) {
     throw badRequest(`error decoding patch: ${(error as Error).message}`);
   }
-  if (type !== "json" && !isObject(patch)) throw badRequest("error decoding patch: the patch must be a JSON object");
+  if (type !== "json" && !isObject(patch))
+    throw badRequest("error decoding patch: the patch must be a JSON object");
   let patched: Json;
   try {
     if (type === "json") patched = applyJsonPatch(current, patch);
@@ -123,14 +140,19 @@ function applyPatch(def: ResourceDefinition, current: KubeObject, r: ResourceReq
   return obj;
 }
 
-export async function handleResource(ctx: HandlerContext, route: ResourceRoute, r: ResourceRequest): Promise<void> {
+export async function handleResource(
+  ctx: HandlerContext,
+  route: ResourceRoute,
+  r: ResourceRequest,
+): Promise<void> {
   const { def, namespace, name, subresource } = route;
   const { registry } = ctx;
   const query = r.url.searchParams;
   const method = r.req.method ?? "GET";
   const rep = negotiate(r.req.headers.accept, query.get("includeObject"));
   const pretty = boolParam(query, "pretty");
-  const reply = (code: number, obj: KubeObject) => send(r.res, code, renderObject(def, toView(def, obj), rep), rep, pretty);
+  const reply = (code: number, obj: KubeObject) =>
+    send(r.res, code, renderObject(def, toView(def, obj), rep), rep, pretty);
   const isWatch = method === "GET" && (route.watchPath || boolParam(query, "watch"));
   const info = { method, path: r.url.pathname, watch: isWatch };
 
@@ -140,7 +162,10 @@ export async function handleResource(ctx: HandlerContext, route: ResourceRoute, 
 
   if (method === "GET" && (isWatch || name === undefined)) {
     verbAllowed(def, isWatch ? "watch" : "list");
-    const selector = name === undefined ? query.get("fieldSelector") : [query.get("fieldSelector"), `metadata.name=${name}`].filter(Boolean).join(",");
+    const selector =
+      name === undefined
+        ? query.get("fieldSelector")
+        : [query.get("fieldSelector"), `metadata.name=${name}`].filter(Boolean).join(",");
     const labels = parseLabelSelector(query.get("labelSelector"));
     const fields = parseFieldSelector(selector, fieldLabels(def));
     if (isWatch) return startWatch(ctx, route, r, rep, labels, fields);
@@ -187,11 +212,20 @@ export async function handleResource(ctx: HandlerContext, route: ResourceRoute, 
       const options = deleteOptions(r.body);
       if (name === undefined) return deleteCollection(ctx, route, r, rep, dry);
       verbAllowed(def, "delete");
-      const result = registry.delete(def, namespace, name, { dryRun: dry, preconditions: options.preconditions });
+      const result = registry.delete(def, namespace, name, {
+        dryRun: dry,
+        preconditions: options.preconditions,
+      });
       if (result.removed && !def.strategy.returnDeletedObject) {
         const details: JsonObject = { name, kind: def.resource, uid: result.object.metadata.uid ?? "" };
         if (def.group) details.group = def.group;
-        return send(r.res, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details }, rep, pretty);
+        return send(
+          r.res,
+          200,
+          { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details },
+          rep,
+          pretty,
+        );
       }
       return reply(200, result.object);
     }
@@ -221,7 +255,13 @@ function deleteOptions(body: Buffer): ParsedDeleteOptions {
   return { preconditions };
 }
 
-function deleteCollection(ctx: HandlerContext, route: ResourceRoute, r: ResourceRequest, rep: Representation, dry: boolean): void {
+function deleteCollection(
+  ctx: HandlerContext,
+  route: ResourceRoute,
+  r: ResourceRequest,
+  rep: Representation,
+  dry: boolean,
+): void {
   const { def, namespace } = route;
   verbAllowed(def, "deletecollection");
   const query = r.url.searchParams;
@@ -233,10 +273,17 @@ function deleteCollection(ctx: HandlerContext, route: ResourceRoute, r: Resource
     continueToken: null,
   });
   const deleted = page.items.map((item) => {
-    const result = ctx.registry.delete(def, item.metadata.namespace, item.metadata.name ?? "", { dryRun: dry });
+    const result = ctx.registry.delete(def, item.metadata.namespace, item.metadata.name ?? "", {
+      dryRun: dry,
+    });
     return toView(def, result.object);
   });
-  send(r.res, 200, renderList(def, { items: deleted, resourceVersion: String(ctx.registry.clock.current) }, rep), rep);
+  send(
+    r.res,
+    200,
+    renderList(def, { items: deleted, resourceVersion: String(ctx.registry.clock.current) }, rep),
+    rep,
+  );
 }
 
 function startWatch(
@@ -252,7 +299,11 @@ function startWatch(
   let resourceVersion: number | undefined;
   if (rvParam !== null && rvParam !== "") {
     if (!/^\d+$/.test(rvParam)) {
-      throw new ApiError(400, "BadRequest", `resourceVersion: Invalid value: "${rvParam}": must be an integer`);
+      throw new ApiError(
+        400,
+        "BadRequest",
+        `resourceVersion: Invalid value: "${rvParam}": must be an integer`,
+      );
     }
     resourceVersion = Number(rvParam);
   }

@@ -10,10 +10,6 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function clone<T>(value: T): T {
-  return structuredClone(value);
-}
-
 /** The object at `key`, created empty when absent or not an object. */
 export function child(parent: JsonObject, key: string): JsonObject {
   const value = parent[key];
@@ -59,13 +55,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return aKeys.every((k) => deepEqual(ao[k], bo[k]));
 }
 
-/** Drops keys whose value is undefined, recursively, so stored objects are pure JSON. */
-export function stripUndefined<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(stripUndefined) as T;
-  if (!isObject(value)) return value;
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v !== undefined) out[k] = stripUndefined(v);
-  }
-  return out as T;
+/** Sets `obj[key]` unless it holds a value; "" and null count as unset, as Go's zero values do. */
+export function setDefault(obj: JsonObject, key: string, value: Json): void {
+  const current = obj[key];
+  if (current === undefined || current === null || current === "") obj[key] = value;
 }

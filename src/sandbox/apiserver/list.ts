@@ -22,17 +22,25 @@ interface ContinueState {
 }
 
 function encodeContinue(state: ContinueState): string {
-  return Buffer.from(JSON.stringify({ v: "meta.k8s.io/v1", rv: state.rv, start: state.after })).toString("base64url");
+  return Buffer.from(JSON.stringify({ v: "meta.k8s.io/v1", rv: state.rv, start: state.after })).toString(
+    "base64url",
+  );
 }
 
 function decodeContinue(token: string): ContinueState {
   try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { rv?: unknown; start?: unknown };
-    if (typeof parsed.rv === "number" && typeof parsed.start === "string") return { rv: parsed.rv, after: parsed.start };
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as {
+      rv?: unknown;
+      start?: unknown;
+    };
+    if (typeof parsed.rv === "number" && typeof parsed.start === "string")
+      return { rv: parsed.rv, after: parsed.start };
   } catch {
     // fall through
   }
-  throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+  throw badRequest(
+    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+  );
 }
 
 export interface ListPage {
@@ -48,7 +56,12 @@ export interface ListPage {
  * page's version, as etcd would); the reported version stays the first page's, so a watch from it
  * replays whatever changed in between.
  */
-export function selectPage(def: ResourceDefinition, storage: Storage, currentRv: number, query: ListQuery): ListPage {
+export function selectPage(
+  def: ResourceDefinition,
+  storage: Storage,
+  currentRv: number,
+  query: ListQuery,
+): ListPage {
   const state = query.continueToken ? decodeContinue(query.continueToken) : undefined;
   const matched: KubeObject[] = [];
   let remaining = 0;
@@ -90,12 +103,19 @@ function listItemJson(obj: KubeObject): string {
 }
 
 /** The response body for a page, serialised (JSON) or as an object (tables, metadata). */
-export function renderList(def: ResourceDefinition, page: ListPage, representation: Representation): string | JsonObject {
+export function renderList(
+  def: ResourceDefinition,
+  page: ListPage,
+  representation: Representation,
+): string | JsonObject {
   const metadata: JsonObject = { resourceVersion: page.resourceVersion };
   if (page.continueToken) metadata.continue = page.continueToken;
   if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
   if (representation.kind === "table") {
-    const table = toTable(def, page.items, { tableVersion: representation.version, include: representation.include });
+    const table = toTable(def, page.items, {
+      tableVersion: representation.version,
+      include: representation.include,
+    });
     table.metadata = metadata;
     return table;
   }

@@ -41,14 +41,6 @@ export function dns1035LabelProblems(value: string): string[] {
   return problems;
 }
 
-/** Names that may appear as one URL path segment (events and leases only need this). */
-export function pathSegmentProblems(value: string): string[] {
-  if (value === "." || value === "..") return [`may not be '${value}'`];
-  if (value.includes("/")) return ["may not contain '/'"];
-  if (value.includes("%")) return ["may not contain '%'"];
-  return [];
-}
-
 /** Label and annotation keys, finalizers: an optional DNS subdomain prefix and a name. */
 export function qualifiedNameProblems(value: string): string[] {
   const parts = value.split("/");

@@ -1,5 +1,5 @@
 // Content negotiation: what the client wants back (Accept) and what it sent (Content-Type).
-import { badRequest, notAcceptable, unsupportedMediaType } from "./errors.ts";
+import { notAcceptable, unsupportedMediaType } from "./errors.ts";
 import type { IncludeObject } from "./tables.ts";
 
 export type Representation =
@@ -49,7 +49,11 @@ export function negotiate(acceptHeader: string | undefined, includeObject: strin
       if ((as === "PartialObjectMetadata" || as === "PartialObjectMetadataList") && group === "meta.k8s.io") {
         return { kind: "partial", version, list: as === "PartialObjectMetadataList" };
       }
-      if (as === "APIGroupDiscoveryList" && group === "apidiscovery.k8s.io" && (version === "v2" || version === "v2beta1")) {
+      if (
+        as === "APIGroupDiscoveryList" &&
+        group === "apidiscovery.k8s.io" &&
+        (version === "v2" || version === "v2beta1")
+      ) {
         return { kind: "discovery", version };
       }
       continue;
@@ -60,7 +64,7 @@ export function negotiate(acceptHeader: string | undefined, includeObject: strin
   throw notAcceptable();
 }
 
-export type BodyFormat = "json" | "yaml";
+export type BodyFormat = "json" | "yaml" | "protobuf";
 export type PatchType = "json" | "merge" | "strategic" | "apply";
 
 function mediaType(contentType: string | undefined): string {
@@ -71,6 +75,7 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
   const type = mediaType(contentType);
   if (type === "" || type === "application/json" || type === "*/*") return "json";
   if (type === "application/yaml" || type === "application/x-yaml" || type === "text/yaml") return "yaml";
+  if (type === "application/vnd.kubernetes.protobuf") return "protobuf";
   throw unsupportedMediaType(type);
 }
 
@@ -86,8 +91,6 @@ export function patchType(contentType: string | undefined): PatchType {
     case "application/apply-patch+yaml":
     case "application/apply-patch+cbor":
       return "apply";
-    case "":
-      throw badRequest("the request body must declare its patch type in the Content-Type header");
     default:
       throw unsupportedMediaType(type);
   }

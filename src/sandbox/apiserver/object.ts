@@ -41,11 +41,6 @@ export function timestamp(date = new Date()): string {
   return `${date.toISOString().slice(0, 19)}Z`;
 }
 
-/** RFC 3339 at microsecond precision, as metav1.MicroTime serialises. */
-export function microTimestamp(date = new Date()): string {
-  return `${date.toISOString().slice(0, 23)}000Z`;
-}
-
 const topOrder = ["kind", "apiVersion", "metadata"];
 const metaOrder = [
   "name",
@@ -75,9 +70,19 @@ function ordered<T extends JsonObject>(obj: T, first: string[], last: string[]):
   return out as T;
 }
 
+/** Metadata fields serialised with omitempty: the real server never shows them empty. */
+const omitWhenEmpty = ["labels", "annotations", "finalizers", "ownerReferences"];
+
+function isEmpty(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === "object" && value !== null && Object.keys(value).length === 0;
+}
+
 /** Field order the real server serialises in (Go struct order), so output reads as usual. */
 export function canonicalOrder(obj: KubeObject): KubeObject {
   const out = ordered(obj, topOrder, ["status"]);
-  out.metadata = ordered(obj.metadata, metaOrder, []);
+  const metadata = ordered(obj.metadata, metaOrder, []);
+  for (const field of omitWhenEmpty) if (isEmpty(metadata[field])) delete metadata[field];
+  out.metadata = metadata;
   return out;
 }

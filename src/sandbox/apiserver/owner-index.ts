@@ -8,7 +8,9 @@ export interface ObjectRef {
 }
 
 function ownerUids(obj: KubeObject | undefined): string[] {
-  return (obj?.metadata.ownerReferences ?? []).map((ref) => ref.uid).filter((uid): uid is string => typeof uid === "string");
+  return (obj?.metadata.ownerReferences ?? [])
+    .map((ref) => ref.uid)
+    .filter((uid): uid is string => typeof uid === "string");
 }
 
 export class OwnerIndex {

@@ -51,7 +51,9 @@ function withoutVersion(obj: KubeObject): KubeObject {
 
 function finalizersPending(def: ResourceDefinition, obj: KubeObject): boolean {
   if ((obj.metadata.finalizers ?? []).length > 0) return true;
-  return isNamespaces(def) && (arrayAt(isObject(obj.spec) ? obj.spec : undefined, "finalizers") ?? []).length > 0;
+  return (
+    isNamespaces(def) && (arrayAt(isObject(obj.spec) ? obj.spec : undefined, "finalizers") ?? []).length > 0
+  );
 }
 
 function isNamespaces(def: ResourceDefinition): boolean {
@@ -74,7 +76,8 @@ export class Registry {
     this.definitions = definitions;
     this.ctx = { allocations: this.allocations };
     for (const def of definitions) {
-      if (!this.storages.has(def.storage)) this.storages.set(def.storage, new Storage(def.storage, windowSize, 0));
+      if (!this.storages.has(def.storage))
+        this.storages.set(def.storage, new Storage(def.storage, windowSize, 0));
       if (!def.conversion) this.storageDefs.set(def.storage, def);
     }
     const namespaceDef = definitions.find(isNamespaces);
@@ -100,10 +103,16 @@ export class Registry {
     return obj;
   }
 
-  create(def: ResourceDefinition, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): KubeObject {
+  create(
+    def: ResourceDefinition,
+    namespace: string | undefined,
+    input: KubeObject,
+    opts: WriteOptions = {},
+  ): KubeObject {
     const obj = this.normalised(def, input, namespace);
     const meta = obj.metadata;
-    if (meta.resourceVersion) throw internalError("resourceVersion should not be set on objects to be created");
+    if (meta.resourceVersion)
+      throw internalError("resourceVersion should not be set on objects to be created");
     const storage = this.storage(def);
     if (!meta.name && meta.generateName) {
       do meta.name = generateName(meta.generateName);
@@ -115,7 +124,8 @@ export class Registry {
     meta.uid = randomUUID();
     meta.creationTimestamp = timestamp();
     meta.generation = 1;
-    for (const field of ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"]) delete meta[field];
+    for (const field of ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"])
+      delete meta[field];
     if (def.strategy.statusSubresource && !def.strategy.keepStatusOnCreate) delete obj.status;
     def.strategy.prepareCreate?.(obj, this.ctx);
 
@@ -140,13 +150,16 @@ export class Registry {
     opts: WriteOptions = {},
   ): { object: KubeObject; created: boolean } {
     if (input.metadata.name !== undefined && input.metadata.name !== name) {
-      throw badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     const obj = this.normalised(def, input, namespace);
     obj.metadata.name = name;
     const current = this.storage(def).get(keyOf(obj));
     if (!current) {
-      if (subresource || !def.strategy.createOnUpdate || input.metadata.resourceVersion) throw notFound(def, name);
+      if (subresource || !def.strategy.createOnUpdate || input.metadata.resourceVersion)
+        throw notFound(def, name);
       return { object: this.create(def, namespace, obj, opts), created: true };
     }
     this.checkPreconditions(def, current, input.metadata.uid, input.metadata.resourceVersion);
@@ -200,7 +213,12 @@ export class Registry {
     return { object: this.commit(def, "MODIFIED", next, current), created: false };
   }
 
-  delete(def: ResourceDefinition, namespace: string | undefined, name: string, opts: DeleteOptions = {}): DeleteResult {
+  delete(
+    def: ResourceDefinition,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): DeleteResult {
     const current = this.get(def, namespace, name);
     this.checkPreconditions(def, current, opts.preconditions?.uid, opts.preconditions?.resourceVersion, true);
     if (isNamespaces(def) && protectedNamespaces.includes(name)) {
@@ -247,7 +265,9 @@ export class Registry {
     obj.apiVersion = storageDef.group ? `${storageDef.group}/${storageDef.version}` : storageDef.version;
     if (def.namespaced) {
       if (input.metadata.namespace && input.metadata.namespace !== namespace) {
-        throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+        throw badRequest(
+          "the namespace of the provided object does not match the namespace sent on the request",
+        );
       }
       obj.metadata.namespace = namespace;
     } else {
@@ -260,7 +280,11 @@ export class Registry {
     const ns = this.storage(this.namespaceDef).get(namespace);
     if (!ns) throw notFound(this.namespaceDef, namespace);
     if (isTerminating(ns)) {
-      throw forbidden(def, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw forbidden(
+        def,
+        name,
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
     }
   }
 
@@ -273,7 +297,11 @@ export class Registry {
   ): void {
     const name = current.metadata.name ?? "";
     if (uid && uid !== current.metadata.uid) {
-      throw conflict(def, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`);
+      throw conflict(
+        def,
+        name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
     if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) {
       const why = explicit
@@ -283,7 +311,12 @@ export class Registry {
     }
   }
 
-  private commit(def: ResourceDefinition, type: EventType, next: KubeObject, previous: KubeObject | undefined): KubeObject {
+  private commit(
+    def: ResourceDefinition,
+    type: EventType,
+    next: KubeObject,
+    previous: KubeObject | undefined,
+  ): KubeObject {
     const rv = this.clock.next();
     const stored = canonicalOrder({ ...next, metadata: { ...next.metadata, resourceVersion: String(rv) } });
     const key = keyOf(stored);
@@ -333,7 +366,8 @@ export class Registry {
     if (remaining > 0 || !live) return;
     const emptied = structuredClone(live);
     child(emptied, "spec").finalizers = [];
-    if ((live.metadata.finalizers ?? []).length > 0) this.commit(this.namespaceDef, "MODIFIED", emptied, live);
+    if ((live.metadata.finalizers ?? []).length > 0)
+      this.commit(this.namespaceDef, "MODIFIED", emptied, live);
     else this.remove(this.namespaceDef, live, emptied);
   }
 
@@ -346,10 +380,4 @@ export class Registry {
       this.delete(def, obj.metadata.namespace, obj.metadata.name ?? "");
     }
   }
-
-  /** Every stored object of a namespaced storage in `namespace` (for tests and stats). */
-  count(def: ResourceDefinition, namespace?: string): number {
-    return this.storage(def).list(namespace).length;
-  }
 }
-

@@ -60,7 +60,16 @@ export interface ResourceDefinition extends ResourceName {
   readonly conversion?: VersionConversion;
 }
 
-export const standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+export const standardVerbs = [
+  "create",
+  "delete",
+  "deletecollection",
+  "get",
+  "list",
+  "patch",
+  "update",
+  "watch",
+];
 
 export function groupVersion(def: Pick<ResourceDefinition, "group" | "version">): string {
   return def.group ? `${def.group}/${def.version}` : def.version;

@@ -23,7 +23,10 @@ export function send(
   } else {
     text = pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body);
   }
-  const headers: Record<string, string | number> = { "Content-Type": type, "Content-Length": Buffer.byteLength(text) };
+  const headers: Record<string, string | number> = {
+    "Content-Type": type,
+    "Content-Length": Buffer.byteLength(text),
+  };
   res.writeHead(code, headers);
   res.end(text);
 }
@@ -39,6 +42,9 @@ export function sendError(res: ServerResponse, error: ApiError): void {
 }
 
 export function sendText(res: ServerResponse, code: number, text: string): void {
-  res.writeHead(code, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+  res.writeHead(code, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+  });
   res.end(text);
 }

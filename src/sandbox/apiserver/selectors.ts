@@ -151,7 +151,10 @@ export function parseLabelSelector(selector: string | null | undefined): LabelSe
     if (sep !== undefined && pos >= tokens.length)
       throw parseError(selector, "found end of input, expected: identifier");
   }
-  return { empty: requirements.length === 0, matches: (labels) => requirements.every((r) => matchesRequirement(r, labels)) };
+  return {
+    empty: requirements.length === 0,
+    matches: (labels) => requirements.every((r) => matchesRequirement(r, labels)),
+  };
 }
 
 function matchesRequirement(r: LabelRequirement, labels: Labels): boolean {

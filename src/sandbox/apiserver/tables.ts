@@ -58,7 +58,11 @@ function orNone(values: string[]): string {
 
 function selectorText(selector: JsonObject | undefined): string {
   if (!selector) return "<none>";
-  return orNone(Object.entries(selector).map(([k, v]) => `${k}=${String(v)}`).sort());
+  return orNone(
+    Object.entries(selector)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .sort(),
+  );
 }
 
 function serviceExternalIp(obj: KubeObject): string {
@@ -67,8 +71,13 @@ function serviceExternalIp(obj: KubeObject): string {
   const external = (arrayAt(spec, "externalIPs") ?? []).map(String);
   if (type === "ExternalName") return stringAt(spec, "externalName") ?? "<none>";
   if (type === "LoadBalancer") {
-    const ingress = (arrayAt(objectAt(objectAt(obj, "status"), "loadBalancer"), "ingress") ?? []).filter(isObject);
-    const addresses = [...ingress.map((i) => stringAt(i, "ip") ?? stringAt(i, "hostname") ?? ""), ...external];
+    const ingress = (arrayAt(objectAt(objectAt(obj, "status"), "loadBalancer"), "ingress") ?? []).filter(
+      isObject,
+    );
+    const addresses = [
+      ...ingress.map((i) => stringAt(i, "ip") ?? stringAt(i, "hostname") ?? ""),
+      ...external,
+    ];
     return addresses.length > 0 ? addresses.filter(Boolean).join(",") : "<pending>";
   }
   return orNone(external);
@@ -86,7 +95,10 @@ function servicePorts(obj: KubeObject): string {
 
 function conditionStatus(obj: KubeObject, type: string): string | undefined {
   const conditions = (arrayAt(objectAt(obj, "status"), "conditions") ?? []).filter(isObject);
-  return stringAt(conditions.find((c) => c.type === type), "status");
+  return stringAt(
+    conditions.find((c) => c.type === type),
+    "status",
+  );
 }
 
 function nodeStatus(obj: KubeObject): string {
@@ -105,7 +117,12 @@ function nodeRoles(obj: KubeObject): string {
 
 function nodeAddress(obj: KubeObject, type: string): string {
   const addresses = (arrayAt(objectAt(obj, "status"), "addresses") ?? []).filter(isObject);
-  return stringAt(addresses.find((a) => a.type === type), "address") ?? "<none>";
+  return (
+    stringAt(
+      addresses.find((a) => a.type === type),
+      "address",
+    ) ?? "<none>"
+  );
 }
 
 function podReady(obj: KubeObject): string {
@@ -154,7 +171,11 @@ const text = (name: string, cell: Column["cell"], priority = 0, description = ""
 });
 
 const columnsByResource: Record<string, Column[]> = {
-  "/namespaces": [nameColumn, text("Status", (o) => stringAt(objectAt(o, "status"), "phase") ?? ""), ageColumn],
+  "/namespaces": [
+    nameColumn,
+    text("Status", (o) => stringAt(objectAt(o, "status"), "phase") ?? ""),
+    ageColumn,
+  ],
   "/services": [
     nameColumn,
     text("Type", (o) => stringAt(objectAt(o, "spec"), "type") ?? "ClusterIP"),
@@ -176,7 +197,9 @@ const columnsByResource: Record<string, Column[]> = {
   "/pods": [
     nameColumn,
     text("Ready", podReady),
-    text("Status", (o) => (o.metadata.deletionTimestamp ? "Terminating" : (stringAt(objectAt(o, "status"), "phase") ?? ""))),
+    text("Status", (o) =>
+      o.metadata.deletionTimestamp ? "Terminating" : (stringAt(objectAt(o, "status"), "phase") ?? ""),
+    ),
     { name: "Restarts", type: "integer", description: "", cell: podRestarts },
     ageColumn,
     text("IP", (o) => stringAt(objectAt(o, "status"), "podIP") || "<none>", 1),
@@ -228,7 +251,8 @@ export function toTable(def: ResourceDefinition, objects: KubeObject[], options:
   const rows = objects.map((obj) => {
     const row: JsonObject = { cells: columns.map((c) => c.cell(obj, now)) };
     if (options.include === "Object") row.object = { ...obj, kind: def.kind, apiVersion: groupVersion(def) };
-    else if (options.include === "Metadata") row.object = partialMetadata(obj, `meta.k8s.io/${options.tableVersion}`);
+    else if (options.include === "Metadata")
+      row.object = partialMetadata(obj, `meta.k8s.io/${options.tableVersion}`);
     return row;
   });
   const table: JsonObject = {

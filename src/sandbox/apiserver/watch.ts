@@ -54,17 +54,24 @@ export class WatchStream implements WatchSink {
     const { req, res } = this;
     res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
     res.flushHeaders();
-    if (req.forceGone) return this.gone("too old resource version: injected fault");
+    if (req.forceGone) {
+      this.gone("too old resource version: injected fault");
+      return;
+    }
     let initial: StoredEvent[] | undefined;
     const fromState = req.resourceVersion === undefined || req.resourceVersion === 0 || req.sendInitialEvents;
     if (fromState) {
-      initial = req.storage
-        .list(req.namespace)
-        .map((object) => ({ rv: Number(object.metadata.resourceVersion), type: "ADDED" as const, object, previous: undefined }));
+      initial = req.storage.list(req.namespace).map((object) => ({
+        rv: Number(object.metadata.resourceVersion),
+        type: "ADDED" as const,
+        object,
+        previous: undefined,
+      }));
     } else {
       initial = req.storage.eventsSince(req.resourceVersion ?? 0);
       if (initial === undefined) {
-        return this.gone(`too old resource version: ${req.resourceVersion} (${req.storage.oldestAvailable})`);
+        this.gone(`too old resource version: ${req.resourceVersion} (${req.storage.oldestAvailable})`);
+        return;
       }
     }
     this.unsubscribe = req.storage.subscribe(this);
@@ -120,7 +127,9 @@ export class WatchStream implements WatchSink {
     const { representation, def } = this.req;
     switch (representation.kind) {
       case "table":
-        return JSON.stringify(toTable(def, [view], { tableVersion: representation.version, include: representation.include }));
+        return JSON.stringify(
+          toTable(def, [view], { tableVersion: representation.version, include: representation.include }),
+        );
       case "partial":
         return JSON.stringify(partialMetadata(view, `meta.k8s.io/${representation.version}`));
       default: {

@@ -1,7 +1,7 @@
 // Every bad value stops `helm template` with an error that names the field, and renders nothing.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { ensureHelm, helmTemplate } from "../../support/helm.ts";
+import { ensureHelm, HELM_SETUP_TIMEOUT_MS, helmTemplate } from "../../support/helm.ts";
 
 interface BadCase {
   name: string;
@@ -78,6 +78,11 @@ const badCases: BadCase[] = [
     expect: [/at '\/targetBatchWindow'/],
   },
   {
+    name: "a loadBalancerClass without a domain prefix",
+    values: { clusterName: "c1", loadBalancerClass: "nlb" },
+    expect: [/at '\/loadBalancerClass'/, /does not match pattern/],
+  },
+  {
     name: "a metrics port out of range",
     values: { clusterName: "c1", metrics: { port: 70000 } },
     expect: [/at '\/metrics\/port'/, /maximum/],
@@ -104,10 +109,13 @@ const badCases: BadCase[] = [
   },
 ];
 
-describe("bad chart values", { timeout: 600_000 }, () => {
-  before(async () => {
-    await ensureHelm();
-  });
+describe("bad chart values", () => {
+  before(
+    async () => {
+      await ensureHelm();
+    },
+    { timeout: HELM_SETUP_TIMEOUT_MS },
+  );
 
   for (const bad of badCases) {
     it(`rejects ${bad.name}`, async () => {

@@ -5,12 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { CHART_DIR, ensureHelm, helmLint, renderChart } from "../../support/helm.ts";
+import { CHART_DIR, ensureHelm, HELM_SETUP_TIMEOUT_MS, helmLint, renderChart } from "../../support/helm.ts";
 
-describe("helm lint", { timeout: 600_000 }, () => {
-  before(async () => {
-    await ensureHelm();
-  });
+describe("helm lint", () => {
+  before(
+    async () => {
+      await ensureHelm();
+    },
+    { timeout: HELM_SETUP_TIMEOUT_MS },
+  );
 
   it("passes in strict mode with clusterName set", async () => {
     const result = await helmLint({ clusterName: "prod-eu1" });
@@ -50,22 +53,25 @@ describe("helm lint", { timeout: 600_000 }, () => {
 
 // helm template skips NOTES.txt; render it through a copy of the chart that includes its text
 // in a ConfigMap, so the notes are checked with the real template engine and values.
-describe("NOTES.txt", { timeout: 600_000 }, () => {
+describe("NOTES.txt", () => {
   let copy = "";
-  before(async () => {
-    await ensureHelm();
-    copy = await mkdtemp(join(tmpdir(), "nlb-chart-notes-"));
-    await cp(CHART_DIR, copy, { recursive: true });
-    const notes = await readFile(join(CHART_DIR, "templates", "NOTES.txt"), "utf8");
-    await writeFile(
-      join(copy, "templates", "_notes-under-test.tpl"),
-      `{{- define "notes-under-test" -}}\n${notes}{{- end }}\n`,
-    );
-    await writeFile(
-      join(copy, "templates", "notes-under-test.yaml"),
-      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-under-test\ndata:\n  notes: {{ include "notes-under-test" . | quote }}\n',
-    );
-  });
+  before(
+    async () => {
+      await ensureHelm();
+      copy = await mkdtemp(join(tmpdir(), "nlb-chart-notes-"));
+      await cp(CHART_DIR, copy, { recursive: true });
+      const notes = await readFile(join(CHART_DIR, "templates", "NOTES.txt"), "utf8");
+      await writeFile(
+        join(copy, "templates", "_notes-under-test.tpl"),
+        `{{- define "notes-under-test" -}}\n${notes}{{- end }}\n`,
+      );
+      await writeFile(
+        join(copy, "templates", "notes-under-test.yaml"),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-under-test\ndata:\n  notes: {{ include "notes-under-test" . | quote }}\n',
+      );
+    },
+    { timeout: HELM_SETUP_TIMEOUT_MS },
+  );
   after(async () => {
     if (copy) await rm(copy, { recursive: true, force: true });
   });
@@ -92,5 +98,33 @@ describe("NOTES.txt", { timeout: 600_000 }, () => {
       serviceAccount: { annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/nlb" } },
     });
     assert.doesNotMatch(withIrsa, /role-arn annotation/);
+  });
+});
+
+// Values whose schema is a Kubernetes type (or a free map) are documented as one row.
+const DOCUMENTED_AS_A_WHOLE = new Set(["resources", "affinity", "defaultTags"]);
+
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: unknown;
+}
+
+/** Dotted paths of the values the chart defines, down to the first non-chart-owned level. */
+function valuePaths(schema: SchemaNode, prefix = ""): string[] {
+  return Object.entries(schema.properties ?? {}).flatMap(([key, node]) => {
+    const path = prefix + key;
+    if (path === "global") return [];
+    const owned = node.properties !== undefined && node.additionalProperties === false;
+    return owned && !DOCUMENTED_AS_A_WHOLE.has(path) ? valuePaths(node, `${path}.`) : [path];
+  });
+}
+
+describe("docs/install.md", () => {
+  it("lists every chart value in its table, and nothing else", async () => {
+    const schema = JSON.parse(await readFile(join(CHART_DIR, "values.schema.json"), "utf8")) as SchemaNode;
+    const docs = await readFile(new URL("../../../docs/install.md", import.meta.url), "utf8");
+    const table = docs.slice(docs.indexOf("## Chart values"));
+    const documented = [...table.matchAll(/^\| `([A-Za-z.]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(documented.sort(), valuePaths(schema).sort());
   });
 });

@@ -13,7 +13,13 @@ import type {
   V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { parse } from "yaml";
-import { CHART_DIR, ensureHelm, type Manifest, renderChart } from "../../support/helm.ts";
+import {
+  CHART_DIR,
+  ensureHelm,
+  HELM_SETUP_TIMEOUT_MS,
+  type Manifest,
+  renderChart,
+} from "../../support/helm.ts";
 
 const RELEASE = "nlb";
 const NAMESPACE = "kube-system";
@@ -31,12 +37,15 @@ function containerOf(deployment: V1Deployment) {
   return containers[0]!;
 }
 
-describe("helm template with defaults and clusterName", { timeout: 600_000 }, () => {
+describe("helm template with defaults and clusterName", () => {
   let manifests: Manifest[] = [];
-  before(async () => {
-    await ensureHelm();
-    manifests = await renderChart({ clusterName: "prod-eu1" }, { release: RELEASE, namespace: NAMESPACE });
-  });
+  before(
+    async () => {
+      await ensureHelm();
+      manifests = await renderChart({ clusterName: "prod-eu1" }, { release: RELEASE, namespace: NAMESPACE });
+    },
+    { timeout: HELM_SETUP_TIMEOUT_MS },
+  );
 
   it("renders exactly the expected kinds", () => {
     const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
@@ -88,7 +97,7 @@ describe("helm template with defaults and clusterName", { timeout: 600_000 }, ()
       "--log-level=info",
       "--metrics-bind-address=:8080",
       "--health-probe-bind-address=:8081",
-      "--leader-elect=true",
+      "--leader-elect",
       `--leader-election-namespace=${NAMESPACE}`,
       "--leader-election-id=aws-nlb-controller-leader",
     ]);

@@ -265,23 +265,45 @@ async function sdkCommandsUnder(dir: string): Promise<string[]> {
   return [...actions].sort();
 }
 
+/** What `envsubst` does to the placeholders the docs tell the user to fill in. */
+function substitute(text: string, variables: Record<string, string>): string {
+  return text.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+    const value = variables[name];
+    assert.ok(value !== undefined, `unknown placeholder ${name}`);
+    return value;
+  });
+}
+
 describe("iam trust policies", () => {
+  const variables = {
+    ACCOUNT_ID: "111122223333",
+    OIDC_PROVIDER: "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+    NAMESPACE: "kube-system",
+    SERVICE_ACCOUNT: "aws-nlb-controller",
+  };
+  const readTrust = async (file: string) =>
+    JSON.parse(substitute(await readFile(join(ROOT, "iam", file), "utf8"), variables)) as PolicyDocument;
+
   it("IRSA trusts only the controller's ServiceAccount through the cluster's OIDC provider", async () => {
-    const trust = await readPolicy("trust-policy-irsa.json");
+    const trust = await readTrust("trust-policy-irsa.json");
     assert.equal(trust.Version, "2012-10-17");
     const [statement] = trust.Statement;
+    assert.deepEqual(statement!.Principal, {
+      Federated: `arn:aws:iam::111122223333:oidc-provider/${variables.OIDC_PROVIDER}`,
+    });
     assert.deepEqual(list(statement!.Action), ["sts:AssumeRoleWithWebIdentity"]);
     assert.deepEqual(statement!.Condition?.StringEquals, {
-      [`\${OIDC_PROVIDER}:aud`]: "sts.amazonaws.com",
-      [`\${OIDC_PROVIDER}:sub`]: `system:serviceaccount:\${NAMESPACE}:\${SERVICE_ACCOUNT}`,
+      [`${variables.OIDC_PROVIDER}:aud`]: "sts.amazonaws.com",
+      [`${variables.OIDC_PROVIDER}:sub`]: "system:serviceaccount:kube-system:aws-nlb-controller",
     });
   });
 
-  it("Pod Identity trusts the EKS pods service with the session tags it needs", async () => {
-    const trust = await readPolicy("trust-policy-pod-identity.json");
+  it("Pod Identity trusts the EKS pods service from this account, with the session tags it needs", async () => {
+    const trust = await readTrust("trust-policy-pod-identity.json");
     assert.equal(trust.Version, "2012-10-17");
     const [statement] = trust.Statement;
     assert.deepEqual(statement!.Principal, { Service: "pods.eks.amazonaws.com" });
     assert.deepEqual(list(statement!.Action).sort(), ["sts:AssumeRole", "sts:TagSession"]);
+    assert.deepEqual(statement!.Condition?.StringEquals, { "aws:SourceAccount": "111122223333" });
   });
 });

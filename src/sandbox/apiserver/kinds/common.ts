@@ -27,21 +27,29 @@ export function validateObjectMeta(obj: KubeObject, nameRule: NameRule, errors: 
   if (meta.annotations !== undefined) {
     let size = 0;
     for (const [key, value] of Object.entries(meta.annotations)) {
-      for (const p of qualifiedNameProblems(key.toLowerCase())) errors.invalid("metadata.annotations", key, p);
+      for (const p of qualifiedNameProblems(key.toLowerCase()))
+        errors.invalid("metadata.annotations", key, p);
       size += key.length + value.length;
     }
     if (size > maxAnnotationBytes) errors.tooLong("metadata.annotations", maxAnnotationBytes);
   }
   (meta.finalizers ?? []).forEach((finalizer, i) => {
-    for (const p of qualifiedNameProblems(finalizer)) errors.invalid(`metadata.finalizers[${i}]`, finalizer, p);
+    for (const p of qualifiedNameProblems(finalizer))
+      errors.invalid(`metadata.finalizers[${i}]`, finalizer, p);
   });
   let controllers = 0;
   (meta.ownerReferences ?? []).forEach((ref, i) => {
     const field = `metadata.ownerReferences[${i}]`;
     for (const key of ["apiVersion", "kind", "name", "uid"]) {
-      if (typeof ref[key] !== "string" || ref[key] === "") errors.invalid(`${field}.${key}`, ref[key] ?? "", `${key} must not be empty`);
+      if (typeof ref[key] !== "string" || ref[key] === "")
+        errors.invalid(`${field}.${key}`, ref[key] ?? "", `${key} must not be empty`);
     }
     if (ref.controller === true) controllers++;
   });
-  if (controllers > 1) errors.invalid("metadata.ownerReferences", controllers, "Only one reference can have Controller set to true");
+  if (controllers > 1)
+    errors.invalid(
+      "metadata.ownerReferences",
+      controllers,
+      "Only one reference can have Controller set to true",
+    );
 }

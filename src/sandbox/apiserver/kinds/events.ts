@@ -42,15 +42,20 @@ function validateCoreEvent(obj: KubeObject, _old: KubeObject | undefined, errors
   const involvedNamespace = stringAt(objectAt(obj, "involvedObject"), "namespace") ?? "";
   const eventTime = obj.eventTime;
   if (eventTime === undefined || eventTime === null || eventTime === "") {
-    const matches = involvedNamespace === "" ? namespace === "" || namespace === "default" : namespace === involvedNamespace;
-    if (!matches) errors.invalid("involvedObject.namespace", involvedNamespace, "does not match event.namespace");
+    const matches =
+      involvedNamespace === ""
+        ? namespace === "" || namespace === "default"
+        : namespace === involvedNamespace;
+    if (!matches)
+      errors.invalid("involvedObject.namespace", involvedNamespace, "does not match event.namespace");
   } else {
     if (involvedNamespace === "" && namespace !== "default" && namespace !== "kube-system") {
       errors.invalid("involvedObject.namespace", involvedNamespace, "does not match event.namespace");
     }
     const controller = text(obj, "reportingComponent");
     if (controller === "") errors.required("reportingComponent");
-    else for (const p of qualifiedNameProblems(controller)) errors.invalid("reportingComponent", controller, p);
+    else
+      for (const p of qualifiedNameProblems(controller)) errors.invalid("reportingComponent", controller, p);
     if (text(obj, "reportingInstance") === "") errors.required("reportingInstance");
     if (text(obj, "action") === "") errors.required("action");
     if (text(obj, "reason") === "") errors.required("reason");
@@ -72,7 +77,8 @@ export const eventStrategy: KindStrategy = {
 };
 
 function validateEventsV1(obj: KubeObject, errors: FieldErrors): void {
-  if (obj.eventTime === undefined || obj.eventTime === null || obj.eventTime === "") errors.required("eventTime");
+  if (obj.eventTime === undefined || obj.eventTime === null || obj.eventTime === "")
+    errors.required("eventTime");
   const type = obj.type;
   if (type !== "Normal" && type !== "Warning") errors.unsupported("type", type, ["Normal", "Warning"]);
   const controller = text(obj, "reportingController");
@@ -87,7 +93,12 @@ function validateEventsV1(obj: KubeObject, errors: FieldErrors): void {
 
 export const eventsV1Conversion: VersionConversion = {
   toStorage: (obj) => rename(obj, renamed, "v1"),
-  fromStorage: (obj) => rename(obj, renamed.map(([a, b]) => [b, a]), "events.k8s.io/v1"),
+  fromStorage: (obj) =>
+    rename(
+      obj,
+      renamed.map(([a, b]) => [b, a]),
+      "events.k8s.io/v1",
+    ),
   validate: validateEventsV1,
   fieldLabels: {
     ...Object.fromEntries(refFields.map((f) => [`regarding.${f}`, refField("regarding", f)])),

@@ -8,8 +8,6 @@ import { nodeStrategy } from "./nodes.ts";
 import { podStrategy } from "./pods.ts";
 import { serviceStrategy } from "./services.ts";
 
-const statusVerbs = ["get", "patch", "update"];
-
 export const resourceDefinitions: readonly ResourceDefinition[] = [
   {
     group: "",
@@ -116,7 +114,8 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     singular: "event",
     kind: "Event",
     namespaced: true,
-    shortNames: ["ev"],
+    // kube-apiserver gives this view "ev" too; kubectl then warns on every `get ev`.
+    shortNames: [],
     categories: [],
     verbs: standardVerbs,
     subresources: [],
@@ -125,5 +124,3 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     conversion: eventsV1Conversion,
   },
 ];
-
-export { statusVerbs };

@@ -11,7 +11,11 @@ function validateLease(obj: KubeObject, _old: KubeObject | undefined, errors: Fi
     errors.invalid("spec.leaseDurationSeconds", duration, "must be greater than 0");
   }
   const transitions = spec?.leaseTransitions;
-  if (transitions !== undefined && transitions !== null && (typeof transitions !== "number" || transitions < 0)) {
+  if (
+    transitions !== undefined &&
+    transitions !== null &&
+    (typeof transitions !== "number" || transitions < 0)
+  ) {
     errors.invalid("spec.leaseTransitions", transitions, "must be greater than or equal to 0");
   }
 }

@@ -11,7 +11,10 @@ function validateNode(obj: KubeObject, old: KubeObject | undefined, errors: Fiel
   const spec = objectAt(obj, "spec");
   (arrayAt(spec, "taints") ?? []).forEach((taint, i) => {
     const field = `spec.taints[${i}]`;
-    if (!isObject(taint)) return errors.invalid(field, taint, "must be an object");
+    if (!isObject(taint)) {
+      errors.invalid(field, taint, "must be an object");
+      return;
+    }
     const key = stringAt(taint, "key") ?? "";
     for (const p of qualifiedNameProblems(key)) errors.invalid(`${field}.key`, key, p);
     if (typeof taint.effect !== "string" || !taintEffects.includes(taint.effect)) {
@@ -19,7 +22,8 @@ function validateNode(obj: KubeObject, old: KubeObject | undefined, errors: Fiel
     }
   });
   const podCidr = spec?.podCIDR;
-  if (podCidr !== undefined && podCidr !== "" && !isCidr(podCidr)) errors.invalid("spec.podCIDR", podCidr, "must be a valid CIDR");
+  if (podCidr !== undefined && podCidr !== "" && !isCidr(podCidr))
+    errors.invalid("spec.podCIDR", podCidr, "must be a valid CIDR");
   if (old) {
     const oldSpec = objectAt(old, "spec");
     const oldProvider = stringAt(oldSpec, "providerID") ?? "";
@@ -28,7 +32,7 @@ function validateNode(obj: KubeObject, old: KubeObject | undefined, errors: Fiel
     }
     const oldCidr = stringAt(oldSpec, "podCIDR") ?? "";
     if (oldCidr !== "" && oldCidr !== (stringAt(spec, "podCIDR") ?? "")) {
-      errors.forbidden("spec.podCIDR", "node updates may not change podCIDR except from \"\" to valid");
+      errors.forbidden("spec.podCIDR", 'node updates may not change podCIDR except from "" to valid');
     }
   }
 }

@@ -1,5 +1,14 @@
 import type { FieldErrors } from "../errors.ts";
-import { arrayAt, child, deepEqual, isObject, type JsonObject, objectAt, stringAt } from "../json.ts";
+import {
+  arrayAt,
+  child,
+  deepEqual,
+  isObject,
+  type JsonObject,
+  objectAt,
+  setDefault,
+  stringAt,
+} from "../json.ts";
 import { dns1123LabelProblems, dns1123SubdomainProblems } from "../names.ts";
 import { isIpAddress } from "../net.ts";
 import type { KubeObject } from "../object.ts";
@@ -14,32 +23,37 @@ function containersOf(spec: JsonObject | undefined, list: string): JsonObject[] 
 function qosClass(spec: JsonObject): string {
   const containers = containersOf(spec, "containers");
   const resources = containers.map((c) => objectAt(c, "resources") ?? {});
-  const hasAny = resources.some((r) => Object.keys(objectAt(r, "requests") ?? {}).length + Object.keys(objectAt(r, "limits") ?? {}).length > 0);
+  const hasAny = resources.some(
+    (r) =>
+      Object.keys(objectAt(r, "requests") ?? {}).length + Object.keys(objectAt(r, "limits") ?? {}).length > 0,
+  );
   if (!hasAny) return "BestEffort";
   const guaranteed = resources.every((r) => {
     const limits = objectAt(r, "limits") ?? {};
     const requests = objectAt(r, "requests") ?? limits;
-    return ["cpu", "memory"].every((k) => limits[k] !== undefined && deepEqual(limits[k], requests[k] ?? limits[k]));
+    return ["cpu", "memory"].every(
+      (k) => limits[k] !== undefined && deepEqual(limits[k], requests[k] ?? limits[k]),
+    );
   });
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
 function applyDefaults(spec: JsonObject): void {
-  spec.restartPolicy ??= "Always";
-  spec.dnsPolicy ??= "ClusterFirst";
-  spec.schedulerName ??= "default-scheduler";
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.securityContext ??= {};
-  spec.enableServiceLinks ??= true;
+  setDefault(spec, "restartPolicy", "Always");
+  setDefault(spec, "dnsPolicy", "ClusterFirst");
+  setDefault(spec, "schedulerName", "default-scheduler");
+  setDefault(spec, "terminationGracePeriodSeconds", 30);
+  setDefault(spec, "securityContext", {});
+  setDefault(spec, "enableServiceLinks", true);
   for (const list of containerLists) {
     for (const c of containersOf(spec, list)) {
       const image = stringAt(c, "image") ?? "";
       const tagged = /:[^/]+$/.test(image.split("@")[0] ?? "");
-      c.imagePullPolicy ??= !tagged || image.endsWith(":latest") ? "Always" : "IfNotPresent";
-      c.terminationMessagePath ??= "/dev/termination-log";
-      c.terminationMessagePolicy ??= "File";
-      c.resources ??= {};
-      for (const port of (arrayAt(c, "ports") ?? []).filter(isObject)) port.protocol ??= "TCP";
+      setDefault(c, "imagePullPolicy", !tagged || image.endsWith(":latest") ? "Always" : "IfNotPresent");
+      setDefault(c, "terminationMessagePath", "/dev/termination-log");
+      setDefault(c, "terminationMessagePolicy", "File");
+      setDefault(c, "resources", {});
+      for (const port of (arrayAt(c, "ports") ?? []).filter(isObject)) setDefault(port, "protocol", "TCP");
     }
   }
 }
@@ -62,7 +76,10 @@ function validatePod(obj: KubeObject, old: KubeObject | undefined, errors: Field
   for (const list of containerLists) {
     (arrayAt(spec, list) ?? []).forEach((c, i) => {
       const field = `spec.${list}[${i}]`;
-      if (!isObject(c)) return errors.invalid(field, c, "must be an object");
+      if (!isObject(c)) {
+        errors.invalid(field, c, "must be an object");
+        return;
+      }
       const name = stringAt(c, "name") ?? "";
       if (name === "") errors.required(`${field}.name`);
       else for (const p of dns1123LabelProblems(name)) errors.invalid(`${field}.name`, name, p);
@@ -72,7 +89,8 @@ function validatePod(obj: KubeObject, old: KubeObject | undefined, errors: Field
     });
   }
   const nodeName = stringAt(spec, "nodeName");
-  if (nodeName) for (const p of dns1123SubdomainProblems(nodeName)) errors.invalid("spec.nodeName", nodeName, p);
+  if (nodeName)
+    for (const p of dns1123SubdomainProblems(nodeName)) errors.invalid("spec.nodeName", nodeName, p);
   if (old && !deepEqual(mutableView(spec), mutableView(objectAt(old, "spec")))) {
     errors.forbidden(
       "spec",
@@ -84,7 +102,8 @@ function validatePod(obj: KubeObject, old: KubeObject | undefined, errors: Field
 function validatePodStatus(obj: KubeObject, errors: FieldErrors): void {
   const status = objectAt(obj, "status");
   const podIp = status?.podIP;
-  if (podIp !== undefined && podIp !== "" && !isIpAddress(podIp)) errors.invalid("status.podIP", podIp, "must be a valid IP address");
+  if (podIp !== undefined && podIp !== "" && !isIpAddress(podIp))
+    errors.invalid("status.podIP", podIp, "must be a valid IP address");
   (arrayAt(status, "podIPs") ?? []).forEach((entry, i) => {
     const ip = isObject(entry) ? entry.ip : undefined;
     if (!isIpAddress(ip)) errors.invalid(`status.podIPs[${i}].ip`, ip ?? "", "must be a valid IP address");

@@ -1,6 +1,6 @@
 // Cluster IPs and node ports held by Services. The maps are derived from stored Services only
 // (kept in step on every commit), so a rejected or dry-run write never leaks an allocation.
-import { arrayAt, isObject, numberAt, objectAt, stringAt } from "../json.ts";
+import { arrayAt, isObject, numberAt, objectAt } from "../json.ts";
 import { type KubeObject, keyOf } from "../object.ts";
 
 export const serviceCidr = "10.96.0.0/12";
@@ -99,13 +99,4 @@ export class Allocations {
     for (const ip of heldClusterIps(next)) this.ips.set(ip, owner);
     for (const port of heldNodePorts(next)) this.ports.set(port, owner);
   }
-
-  get allocatedNodePorts(): number {
-    return this.ports.size;
-  }
-
-}
-
-export function serviceType(svc: KubeObject | undefined): string {
-  return stringAt(objectAt(svc, "spec"), "type") ?? "ClusterIP";
 }

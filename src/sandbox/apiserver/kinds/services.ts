@@ -1,8 +1,24 @@
 // core/v1 Service: defaulting, allocation of cluster IPs and node ports, and validation as
 // kube-apiserver does them for a single-stack IPv4 cluster with the default ranges.
 import type { FieldErrors } from "../errors.ts";
-import { arrayAt, child, deepEqual, isObject, type Json, type JsonObject, numberAt, objectAt, stringAt } from "../json.ts";
-import { dns1035LabelProblems, dns1123LabelProblems, dns1123SubdomainProblems, qualifiedNameProblems } from "../names.ts";
+import {
+  arrayAt,
+  child,
+  deepEqual,
+  isObject,
+  type Json,
+  type JsonObject,
+  numberAt,
+  objectAt,
+  setDefault,
+  stringAt,
+} from "../json.ts";
+import {
+  dns1035LabelProblems,
+  dns1123LabelProblems,
+  dns1123SubdomainProblems,
+  qualifiedNameProblems,
+} from "../names.ts";
 import { isCidr, isIpAddress } from "../net.ts";
 import { type KubeObject, keyOf } from "../object.ts";
 import type { KindStrategy, StrategyContext } from "../resource.ts";
@@ -21,7 +37,7 @@ function portsOf(spec: JsonObject): JsonObject[] {
 }
 
 function typeOf(spec: JsonObject | undefined): string {
-  return stringAt(spec, "type") ?? "ClusterIP";
+  return stringAt(spec, "type") || "ClusterIP";
 }
 
 function needsClusterIp(spec: JsonObject): boolean {
@@ -61,7 +77,11 @@ function patchAllocatedValues(spec: JsonObject, old: JsonObject): void {
       const np = numberAt(port, "nodePort");
       if (np) oldByName.set(stringAt(port, "name") ?? "", np);
     }
-    const used = new Set(portsOf(spec).map((p) => numberAt(p, "nodePort")).filter((n) => n !== undefined));
+    const used = new Set(
+      portsOf(spec)
+        .map((p) => numberAt(p, "nodePort"))
+        .filter((n) => n !== undefined),
+    );
     for (const port of portsOf(spec)) {
       if (numberAt(port, "nodePort")) continue;
       const previous = oldByName.get(stringAt(port, "name") ?? "");
@@ -71,7 +91,11 @@ function patchAllocatedValues(spec: JsonObject, old: JsonObject): void {
       }
     }
   }
-  if (needsHealthCheckNodePort(old) && needsHealthCheckNodePort(spec) && !numberAt(spec, "healthCheckNodePort")) {
+  if (
+    needsHealthCheckNodePort(old) &&
+    needsHealthCheckNodePort(spec) &&
+    !numberAt(spec, "healthCheckNodePort")
+  ) {
     spec.healthCheckNodePort = old.healthCheckNodePort;
   }
 }
@@ -106,28 +130,34 @@ function dropTypeDependentFields(spec: JsonObject, old: JsonObject): void {
 }
 
 function applyDefaults(spec: JsonObject): void {
-  spec.type ??= "ClusterIP";
-  spec.sessionAffinity ??= "None";
+  setDefault(spec, "type", "ClusterIP");
+  setDefault(spec, "sessionAffinity", "None");
   for (const port of portsOf(spec)) {
-    port.protocol ??= "TCP";
+    setDefault(port, "protocol", "TCP");
     if (port.targetPort === undefined || port.targetPort === 0 || port.targetPort === "") {
       port.targetPort = port.port ?? 0;
     }
   }
-  if (typeOf(spec) !== "ExternalName") spec.internalTrafficPolicy ??= "Cluster";
-  if (isNodePortType(spec)) spec.externalTrafficPolicy ??= "Cluster";
-  if (typeOf(spec) === "LoadBalancer") spec.allocateLoadBalancerNodePorts ??= true;
+  if (typeOf(spec) !== "ExternalName") setDefault(spec, "internalTrafficPolicy", "Cluster");
+  if (isNodePortType(spec)) setDefault(spec, "externalTrafficPolicy", "Cluster");
+  if (typeOf(spec) === "LoadBalancer") setDefault(spec, "allocateLoadBalancerNodePorts", true);
   if (needsClusterIp(spec)) {
     const ips = arrayAt(spec, "clusterIPs");
-    if (!isEmptyIp(spec.clusterIP) && (ips === undefined || ips.length === 0)) spec.clusterIPs = [spec.clusterIP ?? ""];
+    if (!isEmptyIp(spec.clusterIP) && (ips === undefined || ips.length === 0))
+      spec.clusterIPs = [spec.clusterIP ?? ""];
     else if (isEmptyIp(spec.clusterIP) && ips && ips.length > 0) spec.clusterIP = ips[0];
-    if (spec.ipFamilyPolicy === undefined || spec.ipFamilyPolicy === null) spec.ipFamilyPolicy = "SingleStack";
+    setDefault(spec, "ipFamilyPolicy", "SingleStack");
     const families = arrayAt(spec, "ipFamilies");
     if (families === undefined || families.length === 0) spec.ipFamilies = ["IPv4"];
   }
 }
 
-function allocate(obj: KubeObject, old: KubeObject | undefined, errors: FieldErrors, ctx: StrategyContext): void {
+function allocate(
+  obj: KubeObject,
+  old: KubeObject | undefined,
+  errors: FieldErrors,
+  ctx: StrategyContext,
+): void {
   const spec = specOf(obj);
   const oldSpec = old ? objectAt(old, "spec") : undefined;
   const owner = keyOf(obj);
@@ -138,14 +168,17 @@ function allocate(obj: KubeObject, old: KubeObject | undefined, errors: FieldErr
     if (!keptFromOld) {
       if (isEmptyIp(spec.clusterIP)) {
         const ip = allocations.pickIp(owner, new Set());
-        if (ip === undefined) errors.invalid("spec.clusterIPs", [], "failed to allocate a service IP: range is full");
+        if (ip === undefined)
+          errors.invalid("spec.clusterIPs", [], "failed to allocate a service IP: range is full");
         else {
           spec.clusterIP = ip;
           spec.clusterIPs = [ip];
         }
       } else {
         const ip = String(spec.clusterIP);
-        const problem = clusterIpRangeProblem(ip) ?? (allocations.ipFree(ip, owner) ? undefined : "provided IP is already allocated");
+        const problem =
+          clusterIpRangeProblem(ip) ??
+          (allocations.ipFree(ip, owner) ? undefined : "provided IP is already allocated");
         if (problem) errors.invalid("spec.clusterIPs", [ip], `failed to allocate IP ${ip}: ${problem}`);
       }
     }
@@ -160,9 +193,15 @@ function allocate(obj: KubeObject, old: KubeObject | undefined, errors: FieldErr
       const given = numberAt(port, "nodePort");
       if (!given) return;
       const field = `spec.ports[${i}].nodePort`;
-      const sibling = ports.slice(0, i).some((p) => p.nodePort === given && p.port === port.port && p.protocol !== port.protocol);
+      const sibling = ports
+        .slice(0, i)
+        .some((p) => p.nodePort === given && p.port === port.port && p.protocol !== port.protocol);
       if (given < nodePortRange.min || given > nodePortRange.max) {
-        errors.invalid(field, given, `provided port is not in the valid range. The range of valid ports is ${nodePortRange.min}-${nodePortRange.max}`);
+        errors.invalid(
+          field,
+          given,
+          `provided port is not in the valid range. The range of valid ports is ${nodePortRange.min}-${nodePortRange.max}`,
+        );
       } else if (!allocations.portFree(given, owner)) {
         errors.invalid(field, given, "provided port is already allocated");
       } else if (taken.has(given) && !sibling) {
@@ -190,15 +229,21 @@ function allocate(obj: KubeObject, old: KubeObject | undefined, errors: FieldErr
   if (needsHealthCheckNodePort(spec)) {
     const given = numberAt(spec, "healthCheckNodePort");
     if (given) {
-      const keptFromOld = oldSpec && needsHealthCheckNodePort(oldSpec) && oldSpec.healthCheckNodePort === given;
+      const keptFromOld =
+        oldSpec && needsHealthCheckNodePort(oldSpec) && oldSpec.healthCheckNodePort === given;
       if (given < nodePortRange.min || given > nodePortRange.max) {
-        errors.invalid("spec.healthCheckNodePort", given, `provided port is not in the valid range. The range of valid ports is ${nodePortRange.min}-${nodePortRange.max}`);
+        errors.invalid(
+          "spec.healthCheckNodePort",
+          given,
+          `provided port is not in the valid range. The range of valid ports is ${nodePortRange.min}-${nodePortRange.max}`,
+        );
       } else if (!keptFromOld && (!allocations.portFree(given, owner) || taken.has(given))) {
         errors.invalid("spec.healthCheckNodePort", given, "provided port is already allocated");
       }
     } else {
       const picked = allocations.pickPort(owner, taken);
-      if (picked === undefined) errors.invalid("spec.healthCheckNodePort", 0, "failed to allocate a nodePort: range is full");
+      if (picked === undefined)
+        errors.invalid("spec.healthCheckNodePort", 0, "failed to allocate a nodePort: range is full");
       else spec.healthCheckNodePort = picked;
     }
   }
@@ -209,7 +254,8 @@ const ianaServiceName = /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
 function validatePorts(spec: JsonObject, errors: FieldErrors): void {
   const ports = arrayAt(spec, "ports") ?? [];
   const type = typeOf(spec);
-  if (ports.length === 0 && type !== "ExternalName" && spec.clusterIP !== "None") errors.required("spec.ports");
+  if (ports.length === 0 && type !== "ExternalName" && spec.clusterIP !== "None")
+    errors.required("spec.ports");
   const names = new Set<string>();
   const seen = new Set<string>();
   ports.forEach((raw, i) => {
@@ -231,7 +277,8 @@ function validatePorts(spec: JsonObject, errors: FieldErrors): void {
       else errors.invalid(`${field}.port`, port, "must be between 1 and 65535, inclusive");
     }
     const protocol = raw.protocol;
-    if (typeof protocol !== "string" || !protocols.includes(protocol)) errors.unsupported(`${field}.protocol`, protocol, protocols);
+    if (typeof protocol !== "string" || !protocols.includes(protocol))
+      errors.unsupported(`${field}.protocol`, protocol, protocols);
     const target = raw.targetPort;
     if (typeof target === "number") {
       if (!Number.isInteger(target) || target < 1 || target > 65535) {
@@ -239,7 +286,11 @@ function validatePorts(spec: JsonObject, errors: FieldErrors): void {
       }
     } else if (typeof target === "string") {
       if (!ianaServiceName.test(target) || !/[a-z]/.test(target) || target.includes("--")) {
-        errors.invalid(`${field}.targetPort`, target, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters, at least one letter");
+        errors.invalid(
+          `${field}.targetPort`,
+          target,
+          "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters, at least one letter",
+        );
       }
     }
     const nodePort = raw.nodePort;
@@ -259,13 +310,19 @@ function validateService(obj: KubeObject, old: KubeObject | undefined, errors: F
   validatePorts(spec, errors);
 
   const affinity = spec.sessionAffinity;
-  if (affinity !== "None" && affinity !== "ClientIP") errors.unsupported("spec.sessionAffinity", affinity, ["ClientIP", "None"]);
+  if (affinity !== "None" && affinity !== "ClientIP")
+    errors.unsupported("spec.sessionAffinity", affinity, ["ClientIP", "None"]);
 
   const etp = spec.externalTrafficPolicy;
   if (isNodePortType(spec)) {
-    if (etp !== "Cluster" && etp !== "Local") errors.unsupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]);
+    if (etp !== "Cluster" && etp !== "Local")
+      errors.unsupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]);
   } else if (etp !== undefined && etp !== "") {
-    errors.invalid("spec.externalTrafficPolicy", etp, "may only be set when `type` is 'NodePort' or 'LoadBalancer'");
+    errors.invalid(
+      "spec.externalTrafficPolicy",
+      etp,
+      "may only be set when `type` is 'NodePort' or 'LoadBalancer'",
+    );
   }
   const itp = spec.internalTrafficPolicy;
   if (itp !== undefined && itp !== "Cluster" && itp !== "Local") {
@@ -274,13 +331,19 @@ function validateService(obj: KubeObject, old: KubeObject | undefined, errors: F
 
   const hc = spec.healthCheckNodePort;
   if (hc !== undefined && hc !== 0 && !needsHealthCheckNodePort(spec)) {
-    errors.invalid("spec.healthCheckNodePort", hc, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'");
+    errors.invalid(
+      "spec.healthCheckNodePort",
+      hc,
+      "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+    );
   }
 
   const lbClass = spec.loadBalancerClass;
   if (lbClass !== undefined && lbClass !== null) {
-    if (type !== "LoadBalancer") errors.forbidden("spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'");
-    else if (typeof lbClass !== "string") errors.invalid("spec.loadBalancerClass", lbClass, "must be a string");
+    if (type !== "LoadBalancer")
+      errors.forbidden("spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'");
+    else if (typeof lbClass !== "string")
+      errors.invalid("spec.loadBalancerClass", lbClass, "must be a string");
     else for (const p of qualifiedNameProblems(lbClass)) errors.invalid("spec.loadBalancerClass", lbClass, p);
   }
   if (spec.allocateLoadBalancerNodePorts !== undefined && type !== "LoadBalancer") {
@@ -288,30 +351,42 @@ function validateService(obj: KubeObject, old: KubeObject | undefined, errors: F
   }
   const ranges = arrayAt(spec, "loadBalancerSourceRanges");
   if (ranges && ranges.length > 0) {
-    if (type !== "LoadBalancer") errors.forbidden("spec.loadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'");
+    if (type !== "LoadBalancer")
+      errors.forbidden("spec.loadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'");
     ranges.forEach((r, i) => {
-      if (!isCidr(String(r).trim())) errors.invalid(`spec.loadBalancerSourceRanges[${i}]`, r, "must be a valid CIDR");
+      if (!isCidr(String(r).trim()))
+        errors.invalid(`spec.loadBalancerSourceRanges[${i}]`, r, "must be a valid CIDR");
     });
   }
 
   if (type === "ExternalName") {
     const name = stringAt(spec, "externalName");
     if (!name) errors.required("spec.externalName");
-    else for (const p of dns1123SubdomainProblems(name.replace(/\.$/, ""))) errors.invalid("spec.externalName", name, p);
-    if (!isEmptyIp(spec.clusterIP)) errors.forbidden("spec.clusterIP", "may not be set for ExternalName services");
+    else
+      for (const p of dns1123SubdomainProblems(name.replace(/\.$/, "")))
+        errors.invalid("spec.externalName", name, p);
+    if (!isEmptyIp(spec.clusterIP))
+      errors.forbidden("spec.clusterIP", "may not be set for ExternalName services");
   } else {
     const ip = spec.clusterIP;
-    if (!isEmptyIp(ip) && ip !== "None" && !isIpAddress(ip)) errors.invalid("spec.clusterIPs[0]", ip, "must be a valid IP address");
+    if (!isEmptyIp(ip) && ip !== "None" && !isIpAddress(ip))
+      errors.invalid("spec.clusterIPs[0]", ip, "must be a valid IP address");
     const ips = arrayAt(spec, "clusterIPs");
-    if (ips && ips.length > 0 && ips[0] !== ip) errors.invalid("spec.clusterIPs", ips, "first value must match `clusterIP`");
+    if (ips && ips.length > 0 && ips[0] !== ip)
+      errors.invalid("spec.clusterIPs", ips, "first value must match `clusterIP`");
     const policy = spec.ipFamilyPolicy;
     if (policy === "RequireDualStack") {
       errors.invalid("spec.ipFamilyPolicy", policy, "this cluster is not configured for dual-stack services");
     } else if (policy !== "SingleStack" && policy !== "PreferDualStack") {
-      errors.unsupported("spec.ipFamilyPolicy", policy, ["PreferDualStack", "RequireDualStack", "SingleStack"]);
+      errors.unsupported("spec.ipFamilyPolicy", policy, [
+        "PreferDualStack",
+        "RequireDualStack",
+        "SingleStack",
+      ]);
     }
     (arrayAt(spec, "ipFamilies") ?? []).forEach((family, i) => {
-      if (family === "IPv6") errors.invalid(`spec.ipFamilies[${i}]`, family, "not configured on this cluster");
+      if (family === "IPv6")
+        errors.invalid(`spec.ipFamilies[${i}]`, family, "not configured on this cluster");
       else if (family !== "IPv4") errors.unsupported(`spec.ipFamilies[${i}]`, family, ["IPv4", "IPv6"]);
     });
   }
@@ -321,10 +396,19 @@ function validateService(obj: KubeObject, old: KubeObject | undefined, errors: F
 
   if (old) {
     const oldSpec = objectAt(old, "spec") ?? {};
-    if (needsClusterIp(oldSpec) && needsClusterIp(spec) && !isEmptyIp(oldSpec.clusterIP) && spec.clusterIP !== oldSpec.clusterIP) {
+    if (
+      needsClusterIp(oldSpec) &&
+      needsClusterIp(spec) &&
+      !isEmptyIp(oldSpec.clusterIP) &&
+      spec.clusterIP !== oldSpec.clusterIP
+    ) {
       errors.invalid("spec.clusterIPs[0]", spec.clusterIP ?? "", "may not change once set");
     }
-    if (typeOf(oldSpec) === "LoadBalancer" && type === "LoadBalancer" && (oldSpec.loadBalancerClass ?? null) !== (spec.loadBalancerClass ?? null)) {
+    if (
+      typeOf(oldSpec) === "LoadBalancer" &&
+      type === "LoadBalancer" &&
+      (oldSpec.loadBalancerClass ?? null) !== (spec.loadBalancerClass ?? null)
+    ) {
       errors.invalid("spec.loadBalancerClass", spec.loadBalancerClass ?? "null", "may not change once set");
     }
   }
@@ -339,22 +423,26 @@ function validateServiceStatus(obj: KubeObject, errors: FieldErrors): void {
       return;
     }
     const ip = raw.ip;
-    if (ip !== undefined && ip !== "" && !isIpAddress(ip)) errors.invalid(`${field}.ip`, ip, "must be a valid IP address");
+    if (ip !== undefined && ip !== "" && !isIpAddress(ip))
+      errors.invalid(`${field}.ip`, ip, "must be a valid IP address");
     const hostname = raw.hostname;
     if (typeof hostname === "string" && hostname !== "") {
       for (const p of dns1123SubdomainProblems(hostname)) errors.invalid(`${field}.hostname`, hostname, p);
-      if (isIpAddress(hostname)) errors.invalid(`${field}.hostname`, hostname, "must be a DNS name, not an IP address");
+      if (isIpAddress(hostname))
+        errors.invalid(`${field}.hostname`, hostname, "must be a DNS name, not an IP address");
     }
     const mode = raw.ipMode;
     if (mode !== undefined) {
       if (mode !== "VIP" && mode !== "Proxy") errors.unsupported(`${field}.ipMode`, mode, ["Proxy", "VIP"]);
-      if (ip === undefined || ip === "") errors.forbidden(`${field}.ipMode`, "may not be specified when `ip` is not");
+      if (ip === undefined || ip === "")
+        errors.forbidden(`${field}.ipMode`, "may not be specified when `ip` is not");
     }
     (arrayAt(raw, "ports") ?? []).forEach((port, j) => {
       const pf = `${field}.ports[${j}]`;
       if (!isObject(port)) return;
       const n = port.port;
-      if (typeof n !== "number" || n < 1 || n > 65535) errors.invalid(`${pf}.port`, n, "must be between 1 and 65535, inclusive");
+      if (typeof n !== "number" || n < 1 || n > 65535)
+        errors.invalid(`${pf}.port`, n, "must be between 1 and 65535, inclusive");
       if (typeof port.protocol !== "string" || !protocols.includes(port.protocol)) {
         errors.unsupported(`${pf}.protocol`, port.protocol, protocols);
       }
