@@ -158,6 +158,10 @@ export class Informer<T extends KubeObject> {
         if (gone) {
           this.log.info({ informer: this.name }, "watch expired (410 Gone), re-listing");
           void this.#relist();
+        } else if (err && isIdleTimeout(err)) {
+          // A quiet watch: resume from the last resourceVersion at once, nothing failed.
+          this.log.debug({ informer: this.name }, "watch idle, resuming");
+          void this.#startWatch().catch((e) => this.#retry(e, false));
         } else if (err) {
           this.#retry(err, false);
         } else {
@@ -198,3 +202,6 @@ export class Informer<T extends KubeObject> {
     }
   }
 }
+
+const isIdleTimeout = (err: unknown): boolean =>
+  err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");

@@ -69,7 +69,10 @@ export async function applyDemoServices(core: CoreV1Api, discovery: DiscoveryV1A
   await core.createNamespacedService({
     namespace: DEMO_NAMESPACE,
     body: {
-      metadata: { name: "api" },
+      metadata: {
+        name: "api",
+        annotations: { "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" },
+      },
       spec: {
         type: "LoadBalancer",
         loadBalancerClass: "service.k8s.aws/nlb",
