@@ -42,7 +42,8 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     defaultTags: config.defaultTags,
   };
   if (opts.diff) return diff(opts.diff, buildConfig, opts);
-  if (opts.filename.length === 0) throw new FlagError("--filename (-f) is required: the manifest files to plan");
+  if (opts.filename.length === 0)
+    throw new FlagError("--filename (-f) is required: the manifest files to plan");
 
   const manifests = readManifests(opts.filename);
   const problems = [...manifests.problems];

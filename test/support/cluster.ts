@@ -18,12 +18,14 @@ import { resolveConfig } from "../../src/config.ts";
 import { Manager } from "../../src/controller/manager.ts";
 import { type KubeApis, loadKubeConfig, makeKubeApis } from "../../src/kube/client.ts";
 import { makeLogger } from "../../src/observability/logger.ts";
-import { startApiServer } from "../../src/sandbox/apiserver/index.ts";
+import { type ApiServer, startApiServer } from "../../src/sandbox/apiserver/index.ts";
 import { createNodes } from "../../src/sandbox/demo.ts";
 import { ec2Client, elbv2Client, resetAws, type SeededVpc, seedVpc } from "./aws.ts";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.ts";
 
 export interface TestCluster {
+  /** The emulator; undefined when the suite runs against a real cluster (KUBECONFIG). */
+  api: ApiServer | undefined;
   kube: KubeApis;
   kubeconfig: string;
   proxy: FaultProxy;
@@ -63,6 +65,7 @@ export async function startTestCluster(opts: { nodes?: number } = {}): Promise<T
 
   let manager: Manager | undefined;
   const cluster: TestCluster = {
+    api,
     kube,
     kubeconfig,
     proxy,

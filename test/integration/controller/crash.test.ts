@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { awsTestEnv } from "../../support/aws.ts";
+import {
+  nlbService,
+  ownedByCluster,
+  setEndpoints,
+  startTestCluster,
+  type TestCluster,
+  waitFor,
+} from "../../support/cluster.ts";
+
+awsTestEnv();
+const NS = "default";
+const CLI = join(import.meta.dirname, "../../../src/cli.ts");
+const isMutating = (op: string) => !/^(Describe|Get|List)/.test(op);
+
+describe("a controller killed at any instant converges on restart", () => {
+  let c: TestCluster;
+  let children: ChildProcess[] = [];
+  beforeEach(async () => {
+    c = await startTestCluster();
+  });
+  afterEach(async () => {
+    for (const child of children) child.kill("SIGKILL");
+    children = [];
+    await c.close();
+  });
+
+  function runController(): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "run",
+        "--cluster-name",
+        c.clusterName,
+        "--kubeconfig",
+        c.kubeconfig,
+        "--aws-endpoint-url",
+        c.proxy.url,
+        "--vpc-id",
+        c.vpc.vpcId,
+        "--metrics-bind-address",
+        "0",
+        "--health-probe-bind-address",
+        "0",
+        "--target-batch-window",
+        "50ms",
+        "--log-level",
+        "error",
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    children.push(child);
+    return child;
+  }
+
+  for (const killAt of [1, 2, 3, 4, 5, 6]) {
+    it(`SIGKILL after ${killAt} mutating call(s): no duplicates, no leaks, full convergence`, async () => {
+      await c.kube.core.createNamespacedService({
+        namespace: NS,
+        body: nlbService("api", {
+          annotations: { "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" },
+          spec: {
+            ports: [
+              { name: "http", port: 80, targetPort: 8080, protocol: "TCP" },
+              { name: "dns", port: 53, targetPort: 5353, protocol: "UDP" },
+            ],
+          },
+        }),
+      });
+      await setEndpoints(c.kube, NS, "api", ["10.0.0.7", "10.0.0.8"]);
+      c.proxy.resetCalls();
+      const first = runController();
+      await waitFor(
+        `${killAt} mutating calls`,
+        () => c.proxy.calls.filter((x) => isMutating(x.operation)).length >= killAt,
+        30_000,
+      );
+      first.kill("SIGKILL");
+      await new Promise((r) => first.once("exit", r));
+
+      const second = runController();
+      const svc = await waitFor("status hostname", async () => {
+        const s = await c.kube.core.readNamespacedService({ name: "api", namespace: NS });
+        return s.status?.loadBalancer?.ingress?.[0]?.hostname ? s : undefined;
+      });
+      const owned = await waitFor("converged stack", async () => {
+        const o = await ownedByCluster(c.elbv2, c.clusterName);
+        return o.loadBalancers.length === 1 && o.targetGroups.length === 2 ? o : undefined;
+      });
+      const lb = owned.loadBalancers[0]!;
+      await waitFor("two listeners", async () => {
+        const ls =
+          (await c.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn }))).Listeners ?? [];
+        return ls.length === 2;
+      });
+      second.kill("SIGTERM");
+      await new Promise((r) => second.once("exit", r));
+
+      assert.equal(svc.status?.loadBalancer?.ingress?.[0]?.hostname, lb.dnsName?.toLowerCase());
+      assert.ok(svc.metadata?.finalizers?.includes("service.k8s.aws/resources"));
+      // Nothing in the account lacks the ownership tags: no leak from the killed run.
+      const all = {
+        lbs: (await c.elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [],
+        tgs: (await c.elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [],
+      };
+      assert.equal(all.lbs.length, 1, "exactly one NLB in the account");
+      assert.equal(all.tgs.length, 2, "exactly two target groups in the account");
+      for (const tg of owned.targetGroups) assert.equal(tg.tags["service.k8s.aws/stack"], "default/api");
+    });
+  }
+});
