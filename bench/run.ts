@@ -6,13 +6,13 @@
  *
  * Sizes: BENCH_SERVICES (default 40 NLBs), BENCH_MEMORY_SERVICES (default 2000), BENCH_TIME_SCALE (default 10).
  */
+import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { makeClients } from "../src/aws/clients.ts";
 import { resolveConfig } from "../src/config.ts";
 import { Manager } from "../src/controller/manager.ts";
 import { loadKubeConfig, makeKubeApis } from "../src/kube/client.ts";
 import { makeLogger } from "../src/observability/logger.ts";
-import { startApiServer } from "../src/sandbox/apiserver/index.ts";
 import { createNodes } from "../src/sandbox/demo.ts";
 import { startMoto } from "../src/sandbox/moto.ts";
 import { seedVpc } from "../src/sandbox/seed-aws.ts";
@@ -32,9 +32,19 @@ process.env.AWS_SECRET_ACCESS_KEY ??= "bench";
 
 const moto = await startMoto();
 const proxy = await startFaultProxy({ target: moto.url, limits: awsAccountLimits, timeScale: SCALE });
-const api = await startApiServer({ host: "127.0.0.1", port: 0 });
+// The API emulator runs in its own process, so the heap measured below is the controller's alone.
 const kubeconfig = `/tmp/nlb-bench-${process.pid}.kubeconfig`;
-await api.writeKubeconfig(kubeconfig);
+const api = spawn(
+  process.execPath,
+  ["src/cli.ts", "sandbox", "--no-controller", "--no-demo", "--listen", "127.0.0.1:0", "--kubeconfig-out", kubeconfig],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
+await new Promise<void>((resolve, reject) => {
+  api.once("exit", (code) => reject(new Error(`API emulator exited with ${code}`)));
+  api.stdout.on("data", (d: Buffer) => {
+    if (d.toString().includes("Ctrl-C")) resolve();
+  });
+});
 const kube = makeKubeApis(loadKubeConfig(kubeconfig));
 const aws = makeClients({ endpoint: moto.url, region: process.env.AWS_REGION });
 let manager: Manager | undefined;
@@ -190,7 +200,7 @@ try {
 } finally {
   await manager?.stop();
   await proxy.close();
-  await api.close();
+  api.kill("SIGTERM");
   await moto.stop();
   aws.elbv2.destroy();
   aws.ec2.destroy();

@@ -8,6 +8,7 @@ import type { Config } from "../config.ts";
 import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { Informer, type KubeObject, keyOf } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
+import { slimEndpointSlice, slimNode, slimService } from "../kube/slim.ts";
 import { ServiceWriter } from "../kube/writers.ts";
 import { isSelected } from "../model/selection.ts";
 import { instanceIdOf } from "../model/targets.ts";
@@ -63,6 +64,7 @@ export class Manager {
         return { items: l.items as unknown as Service[], resourceVersion: l.metadata?.resourceVersion ?? "" };
       },
       log,
+      slimService,
     );
     this.slices = new Informer<EndpointSlice>(
       "endpointslices",
@@ -76,6 +78,7 @@ export class Manager {
         };
       },
       log,
+      slimEndpointSlice,
     );
     this.nodes = new Informer<Node>(
       "nodes",
@@ -289,19 +292,6 @@ function stackChanged(svc: Service, old: Service): boolean {
 function nodeProjection(n: Node): string {
   const ready = n.status?.conditions?.find((c) => c.type === "Ready")?.status;
   return JSON.stringify([ready, n.metadata.labels, n.spec?.taints, n.spec?.providerID]);
-}
-
-/** Nodes are kept with only the fields eligibility needs: memory stays flat at thousands of nodes. */
-function slimNode(n: Node): Node {
-  return {
-    metadata: {
-      name: n.metadata.name,
-      ...(n.metadata.resourceVersion ? { resourceVersion: n.metadata.resourceVersion } : {}),
-      ...(n.metadata.labels ? { labels: n.metadata.labels } : {}),
-    },
-    spec: { providerID: n.spec?.providerID, ...(n.spec?.taints ? { taints: n.spec.taints } : {}) },
-    status: { conditions: (n.status?.conditions ?? []).map(({ type, status }) => ({ type, status })) },
-  };
 }
 
 export type { KubeObject };

@@ -20,7 +20,23 @@ export function loadKubeConfig(path?: string): KubeConfig {
   const file = path ?? process.env.KUBECONFIG;
   if (file) kc.loadFromFile(file);
   else kc.loadFromCluster();
+  reuseDispatcher(kc);
   return kc;
+}
+
+/**
+ * client-node 2.0 builds a new undici Agent for every request and never closes it: about 27 KiB
+ * and an open socket leak per API call, fatal for a long-running controller. One Agent per
+ * KubeConfig is kept and reused instead; credentials still travel per request in the headers.
+ */
+function reuseDispatcher(kc: KubeConfig): void {
+  const target = kc as unknown as { createDispatcher: (...args: unknown[]) => unknown };
+  const original = target.createDispatcher.bind(kc);
+  let cached: unknown;
+  target.createDispatcher = (...args: unknown[]) => {
+    cached ??= original(...args);
+    return cached;
+  };
 }
 
 export function makeKubeApis(config: KubeConfig): KubeApis {

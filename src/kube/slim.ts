@@ -1,0 +1,53 @@
+import type { EndpointSlice, Node, ObjectMeta, Service } from "../model/types.ts";
+
+/**
+ * The informer caches keep only what build() and the loops read: at thousands of Services the cache,
+ * not the work, is what costs memory.
+ */
+function slimMeta(m: ObjectMeta, withNamespace = true): ObjectMeta {
+  return {
+    name: m.name,
+    ...(withNamespace && m.namespace ? { namespace: m.namespace } : {}),
+    ...(m.uid ? { uid: m.uid } : {}),
+    ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+    ...(m.generation !== undefined ? { generation: m.generation } : {}),
+    ...(m.labels ? { labels: m.labels } : {}),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
+    ...(m.finalizers?.length ? { finalizers: m.finalizers } : {}),
+    ...(m.deletionTimestamp ? { deletionTimestamp: String(m.deletionTimestamp) } : {}),
+  };
+}
+
+export function slimService(s: Service): Service {
+  const { annotations, ...rest } = slimMeta(s.metadata);
+  // kubectl's last-applied copy is the largest annotation and nothing reads it.
+  const kept = annotations
+    ? Object.entries(annotations).filter(([k]) => k !== "kubectl.kubernetes.io/last-applied-configuration")
+    : [];
+  const ingress = s.status?.loadBalancer?.ingress;
+  return {
+    metadata: { ...rest, ...(kept.length ? { annotations: Object.fromEntries(kept) } : {}) },
+    spec: s.spec ?? {},
+    ...(ingress ? { status: { loadBalancer: { ingress } } } : {}),
+  };
+}
+
+export function slimEndpointSlice(s: EndpointSlice): EndpointSlice {
+  return {
+    metadata: slimMeta({ ...s.metadata, annotations: undefined }),
+    addressType: s.addressType,
+    endpoints: (s.endpoints ?? []).map((e) => ({
+      addresses: e.addresses,
+      ...(e.conditions ? { conditions: e.conditions } : {}),
+    })),
+    ports: s.ports ?? [],
+  };
+}
+
+export function slimNode(n: Node): Node {
+  return {
+    metadata: slimMeta({ ...n.metadata, annotations: undefined }, false),
+    spec: { providerID: n.spec?.providerID, ...(n.spec?.taints ? { taints: n.spec.taints } : {}) },
+    status: { conditions: (n.status?.conditions ?? []).map(({ type, status }) => ({ type, status })) },
+  };
+}
