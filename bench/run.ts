@@ -141,12 +141,22 @@ try {
   await settle(manager);
   const changeCalls = tally();
 
-  // 3. Idle: nothing to change must cost nothing.
+  // 3. Restart: a new process adopts every stack; what does it cost when nothing changed?
+  await manager.stop();
+  proxy.resetCalls();
+  const r0 = performance.now();
+  manager = new Manager(config, makeLogger("silent"));
+  await manager.start();
+  await settle(manager);
+  const restartSeconds = ((performance.now() - r0) / 1000) * SCALE;
+  const restartCalls = tally();
+
+  // 4. Idle: nothing to change must cost nothing.
   proxy.resetCalls();
   await sleep(5000);
   const idleCalls = proxy.calls.length;
 
-  // 4. Memory: thousands of Services and EndpointSlices of another class in the caches.
+  // 5. Memory: thousands of Services and EndpointSlices of another class in the caches.
   global.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
   for (let i = 0; i < MEMORY_N; i++) {
@@ -185,6 +195,13 @@ try {
       latencyMsMax: round(latencies.at(-1) ?? 0),
       mutatingCalls: changeCalls.mutating,
       readCalls: changeCalls.reads,
+    },
+    restart: {
+      simulatedSeconds: round(restartSeconds),
+      mutatingCalls: restartCalls.mutating,
+      readCalls: restartCalls.reads,
+      readCallsPerService: round(restartCalls.reads / N),
+      byOperation: restartCalls.byOperation,
     },
     idle: { seconds: 5, calls: idleCalls },
     memory: {

@@ -81,7 +81,7 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         const arn = out.TargetGroups?.[0]?.TargetGroupArn;
         if (!arn) throw new Error(`CreateTargetGroup returned no ARN for ${s.id}`);
         created.set(s.id, arn);
-        ctx.owned.remember(ctx.stackId, "targetGroups", arn);
+        ctx.owned.remember(ctx.stackId, "targetGroups", arn, s.id);
         break;
       }
       case "modifyTargetGroupHealthCheck":
@@ -116,7 +116,7 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         if (!lb?.LoadBalancerArn) throw new Error(`CreateLoadBalancer returned no ARN for ${s.name}`);
         lbArn = lb.LoadBalancerArn;
         dnsName = lb.DNSName;
-        ctx.owned.remember(ctx.stackId, "loadBalancers", lbArn);
+        ctx.owned.remember(ctx.stackId, "loadBalancers", lbArn, "LoadBalancer");
         if (Object.keys(s.attributes).length > 0) {
           await elbv2.send(
             new ModifyLoadBalancerAttributesCommand({

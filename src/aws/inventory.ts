@@ -6,7 +6,7 @@ import {
   type DescribeTargetGroupsCommandOutput,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { CLUSTER_TAG, STACK_TAG } from "../model/tags.ts";
+import { CLUSTER_TAG, RESOURCE_TAG, STACK_TAG } from "../model/tags.ts";
 import { tagsToRecord } from "./convert.ts";
 
 const TAGS_PER_CALL = 20;
@@ -25,6 +25,8 @@ export class OwnedResources {
   readonly #elbv2: ElasticLoadBalancingV2Client;
   readonly #clusterName: string;
   #byStack = new Map<string, StackArns>();
+  /** ARN -> value of its service.k8s.aws/resource tag. */
+  #resourceOf = new Map<string, string>();
   #scanned = false;
 
   constructor(elbv2: ElasticLoadBalancingV2Client, clusterName: string) {
@@ -58,6 +60,7 @@ export class OwnedResources {
     } while (marker);
 
     const byStack = new Map<string, StackArns>();
+    const resourceOf = new Map<string, string>();
     const index = async (arns: string[], kind: keyof StackArns) => {
       for (let i = 0; i < arns.length; i += TAGS_PER_CALL) {
         const out = await this.#elbv2.send(
@@ -68,12 +71,14 @@ export class OwnedResources {
           const stack = tags[STACK_TAG];
           if (tags[CLUSTER_TAG] !== this.#clusterName || !stack || !d.ResourceArn) continue;
           entry(byStack, stack)[kind].add(d.ResourceArn);
+          resourceOf.set(d.ResourceArn, tags[RESOURCE_TAG] ?? "");
         }
       }
     };
     await index(lbArns, "loadBalancers");
     await index(tgArns, "targetGroups");
     this.#byStack = byStack;
+    this.#resourceOf = resourceOf;
     this.#scanned = true;
   }
 
@@ -86,11 +91,23 @@ export class OwnedResources {
     return [...this.#byStack.keys()];
   }
 
-  remember(stackId: string, kind: keyof StackArns, arn: string): void {
+  /** Target group ARNs of a stack by their resource tag (`ns/name:port`). */
+  targetGroupsById(stackId: string): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const arn of this.#byStack.get(stackId)?.targetGroups ?? []) {
+      const id = this.#resourceOf.get(arn) ?? "";
+      out.set(id, [...(out.get(id) ?? []), arn]);
+    }
+    return out;
+  }
+
+  remember(stackId: string, kind: keyof StackArns, arn: string, resource: string): void {
     entry(this.#byStack, stackId)[kind].add(arn);
+    this.#resourceOf.set(arn, resource);
   }
 
   forget(arn: string): void {
+    this.#resourceOf.delete(arn);
     for (const [stack, e] of this.#byStack) {
       e.loadBalancers.delete(arn);
       e.targetGroups.delete(arn);

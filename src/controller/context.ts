@@ -22,6 +22,8 @@ export interface ControllerContext {
   metrics: Metrics;
   /** Per Service key: target group id -> ARN, as of its last stack reconcile. */
   stackTargetGroups: Map<string, Map<string, string>>;
+  /** Keys whose next stack reconcile must describe AWS in full (set at each sync period). */
+  fullObserve: Set<string>;
   /** The VPC's subnets, cached for a few minutes; `refresh` re-reads them. */
   subnets: (refresh?: boolean) => Promise<Subnet[]>;
 }

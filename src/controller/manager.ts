@@ -160,7 +160,10 @@ export class Manager {
     try {
       await this.owned.scan();
       this.targets.invalidateAll();
-      for (const svc of this.services.values()) this.stackQueue.add(keyOf(svc.metadata));
+      for (const svc of this.services.values()) {
+        this.#ctx?.fullObserve.add(keyOf(svc.metadata));
+        this.stackQueue.add(keyOf(svc.metadata));
+      }
     } catch (err) {
       this.log.warn({ err: describeError(err) }, "resync failed");
     }
@@ -209,6 +212,7 @@ export class Manager {
       log: this.log,
       metrics: this.metrics,
       stackTargetGroups: new Map(),
+      fullObserve: new Set(),
       subnets: async (refresh = false) => {
         if (refresh || !subnetCache || Date.now() - subnetCache.at > SUBNET_CACHE_MS) {
           subnetCache = { at: Date.now(), subnets: await describeSubnets(this.aws.ec2, vpcId) };

@@ -1,6 +1,13 @@
 import { applyChanges } from "../aws/apply.ts";
 import { observeStack } from "../aws/observe.ts";
 import { build } from "../model/build.ts";
+import {
+  alreadyApplied,
+  currentCondition,
+  invalidCondition,
+  reconciledCondition,
+  sameCondition,
+} from "../model/condition.ts";
 import { isSelected, lookalikeWarnings } from "../model/selection.ts";
 import { desiredIngress, ingressEqual } from "../model/status.ts";
 import { chooseSubnets } from "../model/subnets.ts";
@@ -33,6 +40,8 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   if (!result.ok) {
     // Nothing in AWS is touched for an invalid Service: a working NLB keeps serving.
     for (const p of result.problems) await ctx.writer.event(svc, "Warning", p.reason, p.message);
+    const condition = invalidCondition(result.problems, svc.metadata.generation, new Date());
+    if (!sameCondition(currentCondition(svc), condition)) await ctx.writer.setCondition(svc, condition);
     ctx.log.warn(
       { service: key, problems: result.problems.map((p) => p.message) },
       "invalid Service, not reconciled",
@@ -41,6 +50,8 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   }
   const desired = result.stack;
   if (!hasFinalizer) await ctx.writer.addFinalizer(svc);
+  if (await unchangedSinceLastApply(ctx, key, svc, desired)) return;
+  ctx.fullObserve.delete(key);
 
   try {
     const actual = await observeStack(ctx.aws.elbv2, ctx.owned, ctx.build.clusterName, key);
@@ -88,6 +99,8 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       if (!ingressEqual(ingress, svc.status?.loadBalancer?.ingress ?? []))
         await ctx.writer.setIngress(svc, ingress);
     }
+    const condition = reconciledCondition(desired, svc.metadata.generation, new Date());
+    if (!sameCondition(currentCondition(svc), condition)) await ctx.writer.setCondition(svc, condition);
     if (changes.changes.length > 0) {
       await ctx.writer.event(
         svc,
@@ -103,6 +116,37 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       .catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The fast path that makes restarts cheap: when the Service records that its last successful reconcile
+ * applied exactly this stack, and the ownership scan still finds its NLB and one target group per port,
+ * the stack is not described again; only the target sets are checked. Drift made by hand inside AWS is
+ * repaired at the next sync period, which always takes the full path.
+ */
+async function unchangedSinceLastApply(
+  ctx: ControllerContext,
+  key: string,
+  svc: Service,
+  desired: DesiredStack,
+): Promise<boolean> {
+  if (ctx.fullObserve.has(key) || !alreadyApplied(svc, desired)) return false;
+  const owned = ctx.owned.forStack(key);
+  const groups = ctx.owned.targetGroupsById(key);
+  if (owned.loadBalancers.length !== 1 || groups.size !== desired.targetGroups.length) return false;
+  const arns = new Map<string, string>();
+  for (const tg of desired.targetGroups) {
+    const found = groups.get(tg.id);
+    if (found?.length !== 1) return false;
+    arns.set(tg.id, found[0]!);
+  }
+  const ingress = svc.status?.loadBalancer?.ingress ?? [];
+  const hostname = ingress[0]?.hostname;
+  if (!hostname || !ingressEqual(desiredIngress(hostname, svc), ingress)) return false;
+  ctx.stackTargetGroups.set(key, arns);
+  for (const tg of desired.targetGroups) await ctx.targets.sync(arns.get(tg.id)!, tg.targets);
+  ctx.log.debug({ service: key }, "stack unchanged since last apply; targets checked");
+  return true;
 }
 
 async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promise<void> {

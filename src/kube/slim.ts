@@ -25,10 +25,14 @@ export function slimService(s: Service): Service {
     ? Object.entries(annotations).filter(([k]) => k !== "kubectl.kubernetes.io/last-applied-configuration")
     : [];
   const ingress = s.status?.loadBalancer?.ingress;
+  const conditions = s.status?.conditions;
   return {
     metadata: { ...rest, ...(kept.length ? { annotations: Object.fromEntries(kept) } : {}) },
     spec: s.spec ?? {},
-    ...(ingress ? { status: { loadBalancer: { ingress } } } : {}),
+    status: {
+      ...(ingress ? { loadBalancer: { ingress } } : {}),
+      ...(conditions?.length ? { conditions } : {}),
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { CoreV1Event } from "@kubernetes/client-node";
 import { FINALIZER } from "../model/tags.ts";
-import type { LoadBalancerIngress, Service } from "../model/types.ts";
+import type { Condition, LoadBalancerIngress, Service } from "../model/types.ts";
 import { type KubeApis, mergePatch, statusCodeOf } from "./client.ts";
 
 const COMPONENT = "aws-nlb-controller";
@@ -52,6 +52,28 @@ export class ServiceWriter {
           name: svc.metadata.name,
           namespace: svc.metadata.namespace ?? "default",
           body: { status: { loadBalancer: { ingress } } },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw err;
+    }
+  }
+
+  /** Sets one condition in status.conditions, keeping the others and the transition time if unchanged. */
+  async setCondition(svc: Service, condition: Condition): Promise<void> {
+    const others = (svc.status?.conditions ?? []).filter((c) => c.type !== condition.type);
+    const previous = svc.status?.conditions?.find((c) => c.type === condition.type);
+    const kept =
+      previous?.status === condition.status
+        ? { ...condition, lastTransitionTime: previous.lastTransitionTime }
+        : condition;
+    try {
+      await this.#apis.core.patchNamespacedServiceStatus(
+        {
+          name: svc.metadata.name,
+          namespace: svc.metadata.namespace ?? "default",
+          body: { status: { conditions: [...others, kept] } },
         },
         mergePatch,
       );

@@ -33,7 +33,17 @@ export interface Service {
     ipFamilies?: string[];
     selector?: Record<string, string>;
   };
-  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
+  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] }; conditions?: Condition[] };
+}
+
+/** A metav1.Condition, as Services carry them in status.conditions. */
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
 }
 
 export interface LoadBalancerIngress {

@@ -78,7 +78,8 @@ export function plan({ desired, actual, subnetIds, explicitName }: PlanInput): P
         healthCheck: spec.healthCheck,
       });
     }
-    const attrs = attributeChanges(spec.attributes, keep.attributes);
+    // An attribute AWS does not report is at its default (emulators omit some).
+    const attrs = attributeChanges(spec.attributes, { ...TARGET_GROUP_DEFAULTS, ...keep.attributes });
     if (attrs)
       changes.push({ kind: "modifyTargetGroupAttributes", arn: keep.arn, id: spec.id, attributes: attrs });
     const tags = tagChanges(spec.tags, keep.tags);

@@ -58,6 +58,14 @@ describe("bad input", () => {
     assert.equal(warning.involvedObject.name, "good");
     assert.match(warning.message ?? "", /healthcheck-interval/);
     assert.match(warning.message ?? "", /"3"/);
+    const condition = await waitFor("not-reconciled condition", async () => {
+      const svc = await c.kube.core.readNamespacedService({ name: "good", namespace: NS });
+      return svc.status?.conditions?.find(
+        (x) => x.type === "aws-nlb-controller/Reconciled" && x.status === "False",
+      );
+    });
+    assert.equal(condition.reason, "InvalidAnnotation");
+    assert.match(condition.message, /healthcheck-interval/);
     await waitFor(
       "third converges",
       async () => (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers.length === 3,
@@ -92,5 +100,11 @@ describe("bad input", () => {
     await waitFor("healed: health check modified", () =>
       c.proxy.calls.some((x) => x.operation === "ModifyTargetGroup"),
     );
+    await waitFor("reconciled condition back to True", async () => {
+      const svc = await c.kube.core.readNamespacedService({ name: "good", namespace: NS });
+      return svc.status?.conditions?.some(
+        (x) => x.type === "aws-nlb-controller/Reconciled" && x.status === "True",
+      );
+    });
   });
 });

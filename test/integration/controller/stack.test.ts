@@ -7,6 +7,7 @@ import {
   DescribeLoadBalancersCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
+  ModifyTargetGroupCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mergePatch } from "../../../src/kube/client.ts";
 import { build } from "../../../src/model/build.ts";
@@ -321,6 +322,9 @@ describe("stack loop against the emulator and moto", () => {
     await settle(m);
     const creates = c.proxy.calls.filter((x) => /^Create|^Register|^Delete|^Modify/.test(x.operation));
     assert.deepEqual(creates, [], "a restart adopts: nothing created, modified or deleted");
+    const ops = new Set(c.proxy.calls.map((x) => x.operation));
+    assert.ok(!ops.has("DescribeListeners"), "an unchanged stack is not described again on restart");
+    assert.ok(ops.has("DescribeTargetHealth"), "its targets are checked");
     assert.deepEqual(await ownedByCluster(c.elbv2, c.clusterName), first);
 
     await c.kube.core.deleteNamespacedService({ name: "web", namespace: NS });
@@ -342,5 +346,22 @@ describe("stack loop against the emulator and moto", () => {
       const body = JSON.stringify(call);
       assert.ok(!body.includes("someone-elses"), "no call names the foreign NLB");
     }
+  });
+
+  it("repairs drift made by hand in AWS at the sync period", async () => {
+    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
+    const m = await c.startController();
+    await hostnameOf("web");
+    await settle(m);
+    const tg = (await ownedByCluster(c.elbv2, c.clusterName)).targetGroups[0]!;
+    await c.elbv2.send(
+      new ModifyTargetGroupCommand({ TargetGroupArn: tg.arn, HealthCheckIntervalSeconds: 30 }),
+    );
+    await m.resync();
+    await waitFor("health check repaired", async () => {
+      const t = (await c.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [tg.arn] })))
+        .TargetGroups![0]!;
+      return t.HealthCheckIntervalSeconds === 10;
+    });
   });
 });
