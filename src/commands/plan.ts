@@ -2,7 +2,7 @@ import { makeClients } from "../aws/clients.ts";
 import { OwnedResources } from "../aws/inventory.ts";
 import { observeStack } from "../aws/observe.ts";
 import { FlagError, resolveConfig } from "../config.ts";
-import { loadKubeConfig, makeKubeApis } from "../kube/client.ts";
+import { closeKubeConnections, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
 import type { BuildConfig, DesiredStack, EndpointSlice, Node, Service } from "../model/types.ts";
@@ -112,4 +112,5 @@ async function diff(target: string, buildConfig: BuildConfig, opts: PlanOptions)
   process.stdout.write(renderChanges(changes.changes));
   aws.elbv2.destroy();
   aws.ec2.destroy();
+  await closeKubeConnections(kube.config);
 }

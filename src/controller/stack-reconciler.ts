@@ -5,6 +5,7 @@ import {
   alreadyApplied,
   currentCondition,
   invalidCondition,
+  RECONCILED_CONDITION,
   reconciledCondition,
   sameCondition,
 } from "../model/condition.ts";
@@ -112,7 +113,14 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
     ctx.log.info({ service: key, changes: changes.changes.length }, "stack reconciled");
   } catch (err) {
     await ctx.writer
-      .event(svc, "Warning", "FailedDeployModel", `Failed deploy model due to ${describeError(err)}`)
+      .event(
+        svc,
+        "Warning",
+        err instanceof BuildModelError ? "FailedBuildModel" : "FailedDeployModel",
+        err instanceof BuildModelError
+          ? `Failed build model due to ${err.message}`
+          : `Failed deploy model due to ${describeError(err)}`,
+      )
       .catch(() => {});
     throw err;
   }
@@ -160,7 +168,9 @@ async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promi
     vpcId: ctx.vpcId,
   });
   ctx.stackTargetGroups.delete(key);
-  if (svc.status?.loadBalancer?.ingress?.length) await ctx.writer.setIngress(svc, null);
+  if (svc.status?.loadBalancer?.ingress?.length || currentCondition(svc)) {
+    await ctx.writer.clearStatus(svc, RECONCILED_CONDITION);
+  }
   await ctx.writer.removeFinalizer(svc);
   if (changes.length > 0)
     await ctx.writer
@@ -188,7 +198,7 @@ async function subnetsFor(
   // A failure re-reads the subnets once: the user may just have tagged them.
   let chosen = await choose(false);
   if (!chosen.ok) chosen = await choose(true);
-  if (!chosen.ok) throw new Error(chosen.message);
+  if (!chosen.ok) throw new BuildModelError(chosen.message);
   return chosen.subnets.map((s) => s.id);
 }
 
@@ -196,6 +206,11 @@ function summary(kinds: string[]): string {
   const counts = new Map<string, number>();
   for (const k of kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
   return [...counts].map(([k, n]) => (n > 1 ? `${k} x${n}` : k)).join(", ");
+}
+
+/** The desired stack cannot be completed from what AWS has (no subnet to place the NLB in). */
+class BuildModelError extends Error {
+  override name = "BuildModelError";
 }
 
 export function describeError(err: unknown): string {

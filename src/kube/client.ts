@@ -32,11 +32,25 @@ export function loadKubeConfig(path?: string): KubeConfig {
 function reuseDispatcher(kc: KubeConfig): void {
   const target = kc as unknown as { createDispatcher: (...args: unknown[]) => unknown };
   const original = target.createDispatcher.bind(kc);
-  let cached: unknown;
   target.createDispatcher = (...args: unknown[]) => {
-    cached ??= original(...args);
+    let cached = dispatchers.get(kc);
+    if (!cached) {
+      cached = original(...args) as Closable;
+      dispatchers.set(kc, cached);
+    }
     return cached;
   };
+}
+
+interface Closable {
+  close?: () => Promise<void>;
+}
+const dispatchers = new WeakMap<KubeConfig, Closable>();
+
+/** Closes the kept-alive connections of a KubeConfig, so a one-shot command can exit. */
+export async function closeKubeConnections(kc: KubeConfig): Promise<void> {
+  await dispatchers.get(kc)?.close?.();
+  dispatchers.delete(kc);
 }
 
 export function makeKubeApis(config: KubeConfig): KubeApis {

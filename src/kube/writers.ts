@@ -82,6 +82,25 @@ export class ServiceWriter {
     }
   }
 
+  /** Removes what this controller wrote into the status: the ingress and its condition. */
+  async clearStatus(svc: Service, conditionType: string): Promise<void> {
+    const others = (svc.status?.conditions ?? []).filter((c) => c.type !== conditionType);
+    try {
+      await this.#apis.core.patchNamespacedServiceStatus(
+        {
+          name: svc.metadata.name,
+          namespace: svc.metadata.namespace ?? "default",
+          body: {
+            status: { loadBalancer: { ingress: null }, conditions: others.length > 0 ? others : null },
+          },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw err;
+    }
+  }
+
   /** Records an event; the same reason and message for the same object is written once per dedup window. */
   async event(svc: Service, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
     const namespace = svc.metadata.namespace ?? "default";

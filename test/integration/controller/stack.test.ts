@@ -205,9 +205,9 @@ describe("stack loop against the emulator and moto", () => {
     // internet-facing needs subnets tagged kubernetes.io/role/elb: with none, it fails and says so, NLB untouched.
     const events = await waitFor("ReplacementRequired or failure event", async () => {
       const ev = (await c.kube.core.listNamespacedEvent({ namespace: NS })).items;
-      return ev.some((e) => e.reason === "FailedDeployModel") ? ev : undefined;
+      return ev.some((e) => e.reason === "FailedBuildModel") ? ev : undefined;
     });
-    const failure = events.find((e) => e.reason === "FailedDeployModel");
+    const failure = events.find((e) => e.reason === "FailedBuildModel");
     assert.match(failure?.message ?? "", /kubernetes\.io\/role\/elb/);
     const still = await ownedByCluster(c.elbv2, c.clusterName);
     assert.deepEqual(
@@ -363,5 +363,30 @@ describe("stack loop against the emulator and moto", () => {
         .TargetGroups![0]!;
       return t.HealthCheckIntervalSeconds === 10;
     });
+  });
+
+  it("releases a Service that stops being selected: stack deleted, status cleared, finalizer removed", async () => {
+    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
+    const m = await c.startController();
+    await hostnameOf("web");
+    await settle(m);
+    await c.kube.core.patchNamespacedService(
+      {
+        name: "web",
+        namespace: NS,
+        body: { metadata: { annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" } } },
+      },
+      mergePatch,
+    );
+    const svc = await waitFor("finalizer removed", async () => {
+      const s = await c.kube.core.readNamespacedService({ name: "web", namespace: NS });
+      return s.metadata?.finalizers?.includes("service.k8s.aws/resources") ? undefined : s;
+    });
+    assert.equal(svc.status?.loadBalancer?.ingress?.length ?? 0, 0, "status cleared");
+    assert.ok(
+      !svc.status?.conditions?.some((x) => x.type === "aws-nlb-controller/Reconciled"),
+      "condition removed",
+    );
+    assert.deepEqual(await ownedByCluster(c.elbv2, c.clusterName), { loadBalancers: [], targetGroups: [] });
   });
 });
