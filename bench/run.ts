@@ -36,7 +36,16 @@ const proxy = await startFaultProxy({ target: moto.url, limits: awsAccountLimits
 const kubeconfig = `/tmp/nlb-bench-${process.pid}.kubeconfig`;
 const api = spawn(
   process.execPath,
-  ["src/cli.ts", "sandbox", "--no-controller", "--no-demo", "--listen", "127.0.0.1:0", "--kubeconfig-out", kubeconfig],
+  [
+    "src/cli.ts",
+    "sandbox",
+    "--no-controller",
+    "--no-demo",
+    "--listen",
+    "127.0.0.1:0",
+    "--kubeconfig-out",
+    kubeconfig,
+  ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 await new Promise<void>((resolve, reject) => {

@@ -31,7 +31,11 @@ const runFlags = (cmd: Command) =>
     .option("--default-tags <k=v,...>", "tags added to every AWS resource")
     .option("--concurrency <n>", "Services reconciled at once", "3")
     .option("--target-batch-window <duration>", "how long target changes are coalesced", "250ms")
-    .option("--sync-period <duration>", "how often everything is re-read from AWS", "1h")
+    .option(
+      "--sync-period <duration>",
+      "how often every stack is re-read from AWS in full to repair drift",
+      "10h",
+    )
     .addOption(new Option("--log-level <level>", "trace, debug, info, warn, error").default("info"))
     .option("--metrics-bind-address <addr>", "Prometheus metrics address, 0 to disable", ":8080")
     .option("--health-probe-bind-address <addr>", "/healthz and /readyz address, 0 to disable", ":8081")

@@ -99,7 +99,7 @@ export function resolveConfig(raw: Record<string, string | boolean | undefined>,
     fail("concurrency", concurrencyRaw, "a whole number from 1 to 64");
   const window = parseDuration("target-batch-window", str("targetBatchWindow") ?? "250ms");
   if (window > 60_000) fail("target-batch-window", str("targetBatchWindow"), "at most 60s");
-  const sync = parseDuration("sync-period", str("syncPeriod") ?? "1h");
+  const sync = parseDuration("sync-period", str("syncPeriod") ?? "10h");
   if (sync < 60_000) fail("sync-period", str("syncPeriod"), "at least 1m");
   const metricsBindAddress = str("metricsBindAddress") ?? ":8080";
   const healthProbeBindAddress = str("healthProbeBindAddress") ?? ":8081";

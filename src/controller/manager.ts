@@ -142,8 +142,10 @@ export class Manager {
         process.exit(1);
       });
     }
-    const vpcId = this.config.vpcId ?? (await this.#discoverVpc());
-    await this.owned.scan();
+    const vpcId = await this.#untilItWorks("VPC discovery", () =>
+      this.config.vpcId ? Promise.resolve(this.config.vpcId) : this.#discoverVpc(),
+    );
+    await this.#untilItWorks("ownership scan", () => this.owned.scan());
     this.#ctx = this.#makeContext(vpcId);
     this.#ready = true;
     for (const svc of this.services.values()) this.stackQueue.add(keyOf(svc.metadata));
@@ -184,6 +186,19 @@ export class Manager {
       await this.stackQueue.drained();
       await this.targetQueue.drained();
     } while (this.stackQueue.pending + this.targetQueue.pending > 0);
+  }
+
+  /** AWS may be unreachable or throttling at start: retry with capped backoff instead of crash-looping. */
+  async #untilItWorks<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const delay = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+        this.log.error({ err: describeError(err), attempt, retryInMs: delay }, `${what} failed`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   #context(): ControllerContext {
