@@ -7,6 +7,7 @@ import {
   DeleteListenerCommand,
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
+  DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
   type IpAddressType,
   ModifyListenerCommand,
@@ -17,11 +18,13 @@ import {
   SetIpAddressTypeCommand,
   SetSubnetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import type { ListenerSpec } from "../model/types.ts";
+import { CLUSTER_TAG, RESOURCE_TAG, STACK_TAG } from "../model/tags.ts";
+import type { ListenerSpec, TargetGroupSpec } from "../model/types.ts";
 import type { Change, TargetGroupRef } from "../plan/changes.ts";
 import { errorName, isNotFound } from "./clients.ts";
 import { healthCheckInput, recordToAttributes, recordToTags } from "./convert.ts";
 import type { OwnedResources } from "./inventory.ts";
+import { describeTags } from "./observe.ts";
 import type { TargetRegistry } from "./targets.ts";
 
 export interface ApplyContext {
@@ -66,20 +69,7 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         break;
       case "createTargetGroup": {
         const s = change.spec;
-        const out = await elbv2.send(
-          new CreateTargetGroupCommand({
-            Name: s.name,
-            Protocol: s.protocol,
-            Port: s.port,
-            VpcId: ctx.vpcId,
-            TargetType: s.targetType,
-            IpAddressType: s.ipAddressType,
-            ...healthCheckInput(s.healthCheck),
-            Tags: recordToTags(s.tags),
-          }),
-        );
-        const arn = out.TargetGroups?.[0]?.TargetGroupArn;
-        if (!arn) throw new Error(`CreateTargetGroup returned no ARN for ${s.id}`);
+        const arn = await createTargetGroup(ctx, s);
         created.set(s.id, arn);
         ctx.owned.remember(ctx.stackId, "targetGroups", arn, s.id);
         break;
@@ -161,12 +151,18 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         break;
       case "createListener":
         if (!lbArn) throw new Error("no load balancer to add a listener to");
-        await elbv2.send(
-          new CreateListenerCommand({
-            LoadBalancerArn: lbArn,
-            ...listenerInput(change.spec, arnOf(change.targetGroup)),
-          }),
-        );
+        try {
+          await elbv2.send(
+            new CreateListenerCommand({
+              LoadBalancerArn: lbArn,
+              ...listenerInput(change.spec, arnOf(change.targetGroup)),
+              Tags: recordToTags(change.tags),
+            }),
+          );
+        } catch (err) {
+          // Our own earlier call made it and its answer was lost: the next observe sees the listener.
+          if (errorName(err) !== "DuplicateListenerException") throw err;
+        }
         break;
       case "modifyListener":
         await elbv2.send(
@@ -190,6 +186,46 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
   }
   return { loadBalancerArn: lbArn, dnsName, created };
 }
+
+/**
+ * Creates a target group. AWS answers DuplicateTargetGroupName when the name exists with other
+ * settings, or (some emulators) even with the same ones, e.g. after our own create whose answer was
+ * lost. Such a group is adopted only when its tags say it is this very stack's; otherwise it is refused.
+ */
+async function createTargetGroup(ctx: ApplyContext, s: TargetGroupSpec): Promise<string> {
+  try {
+    const out = await ctx.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: s.name,
+        Protocol: s.protocol,
+        Port: s.port,
+        VpcId: ctx.vpcId,
+        TargetType: s.targetType,
+        IpAddressType: s.ipAddressType,
+        ...healthCheckInput(s.healthCheck),
+        Tags: recordToTags(s.tags),
+      }),
+    );
+    const arn = out.TargetGroups?.[0]?.TargetGroupArn;
+    if (!arn) throw new Error(`CreateTargetGroup returned no ARN for ${s.id}`);
+    return arn;
+  } catch (err) {
+    if (errorName(err) !== "DuplicateTargetGroupNameException") throw err;
+    const existing = (await ctx.elbv2.send(new DescribeTargetGroupsCommand({ Names: [s.name] })))
+      .TargetGroups?.[0];
+    const arn = existing?.TargetGroupArn;
+    const tags = arn ? (await describeTags(ctx.elbv2, [arn])).get(arn) : undefined;
+    if (!arn || !sameOwner(tags, s.tags)) {
+      throw new Error(
+        `a target group named ${s.name} already exists and is not tagged for ${s.id}: not touching it`,
+      );
+    }
+    return arn;
+  }
+}
+
+const sameOwner = (have: Record<string, string> | undefined, want: Record<string, string>): boolean =>
+  [CLUSTER_TAG, STACK_TAG, RESOURCE_TAG].every((k) => have?.[k] !== undefined && have[k] === want[k]);
 
 function listenerInput(spec: ListenerSpec, targetGroupArn: string) {
   return {

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "node:test";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import {
   DescribeLoadBalancersCommand,
@@ -16,7 +17,7 @@ import {
 import type { V1Service } from "@kubernetes/client-node";
 import { resolveConfig } from "../../src/config.ts";
 import { Manager } from "../../src/controller/manager.ts";
-import { type KubeApis, loadKubeConfig, makeKubeApis } from "../../src/kube/client.ts";
+import { type KubeApis, loadKubeConfig, makeKubeApis, mergePatch } from "../../src/kube/client.ts";
 import { makeLogger } from "../../src/observability/logger.ts";
 import { type ApiServer, startApiServer } from "../../src/sandbox/apiserver/index.ts";
 import { createNodes } from "../../src/sandbox/demo.ts";
@@ -238,4 +239,35 @@ export async function setEndpoints(
     if ((err as { code?: number }).code !== 404) throw err;
     await kube.discovery.createNamespacedEndpointSlice({ namespace, body });
   }
+}
+
+/** Registers a fresh TestCluster around every test of the enclosing describe; the getter returns it. */
+export function useTestCluster(opts: { nodes?: number } = {}): () => TestCluster {
+  let cluster: TestCluster | undefined;
+  beforeEach(async () => {
+    cluster = await startTestCluster(opts);
+  });
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+  return () => {
+    if (!cluster) throw new Error("useTestCluster(): no cluster outside a test");
+    return cluster;
+  };
+}
+
+export const isMutatingCall = (operation: string): boolean => !/^(Describe|Get|List)/.test(operation);
+
+/** Merges annotations into a Service, as `kubectl annotate` does. */
+export async function annotate(
+  c: TestCluster,
+  name: string,
+  annotations: Record<string, string>,
+  namespace = "default",
+) {
+  await c.kube.core.patchNamespacedService(
+    { name, namespace, body: { metadata: { annotations } } },
+    mergePatch,
+  );
 }

@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsTestEnv } from "../../support/aws.ts";
 import {
+  isMutatingCall,
   nlbService,
   ownedByCluster,
   setEndpoints,
@@ -20,7 +21,6 @@ import {
 awsTestEnv();
 const NS = "default";
 const CLI = join(import.meta.dirname, "../../../src/cli.ts");
-const isMutating = (op: string) => !/^(Describe|Get|List)/.test(op);
 
 describe("a controller killed at any instant converges on restart", () => {
   let c: TestCluster;
@@ -82,7 +82,7 @@ describe("a controller killed at any instant converges on restart", () => {
       const first = runController();
       await waitFor(
         `${killAt} mutating calls`,
-        () => c.proxy.calls.filter((x) => isMutating(x.operation)).length >= killAt,
+        () => c.proxy.calls.filter((x) => isMutatingCall(x.operation)).length >= killAt,
         30_000,
       );
       first.kill("SIGKILL");

@@ -1,27 +1,25 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, it } from "node:test";
-import { mergePatch } from "../../../src/kube/client.ts";
+import { beforeEach, describe, it } from "node:test";
 import { awsTestEnv } from "../../support/aws.ts";
 import {
+  annotate,
+  isMutatingCall,
   nlbService,
   ownedByCluster,
   settle,
-  startTestCluster,
   type TestCluster,
+  useTestCluster,
   waitFor,
 } from "../../support/cluster.ts";
 
 awsTestEnv();
 const NS = "default";
-const isMutating = (op: string) => !/^(Describe|Get|List)/.test(op);
 
 describe("bad input", () => {
+  const cluster = useTestCluster();
   let c: TestCluster;
-  beforeEach(async () => {
-    c = await startTestCluster();
-  });
-  afterEach(async () => {
-    await c.close();
+  beforeEach(() => {
+    c = cluster();
   });
 
   it("a wrong annotation gets a Warning naming it, changes nothing in AWS, and neighbours converge; fixing it heals", async () => {
@@ -36,18 +34,7 @@ describe("bad input", () => {
     const before = await ownedByCluster(c.elbv2, c.clusterName);
 
     c.proxy.resetCalls();
-    await c.kube.core.patchNamespacedService(
-      {
-        name: "good",
-        namespace: NS,
-        body: {
-          metadata: {
-            annotations: { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "3" },
-          },
-        },
-      },
-      mergePatch,
-    );
+    await annotate(c, "good", { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "3" });
     await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("third") });
     const warning = await waitFor("InvalidAnnotation event", async () =>
       (await c.kube.core.listNamespacedEvent({ namespace: NS })).items.find(
@@ -80,23 +67,14 @@ describe("bad input", () => {
     const goodTg = before.targetGroups.find((t) => t.tags["service.k8s.aws/stack"] === "default/good")!;
     const touched = c.proxy.calls.filter(
       (x) =>
-        isMutating(x.operation) && x.operation.includes("TargetGroup") && x.operation.startsWith("Modify"),
+        isMutatingCall(x.operation) &&
+        x.operation.includes("TargetGroup") &&
+        x.operation.startsWith("Modify"),
     );
     assert.deepEqual(touched, [], `no modification for the invalid Service (${goodTg.name})`);
 
     c.proxy.resetCalls();
-    await c.kube.core.patchNamespacedService(
-      {
-        name: "good",
-        namespace: NS,
-        body: {
-          metadata: {
-            annotations: { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "15" },
-          },
-        },
-      },
-      mergePatch,
-    );
+    await annotate(c, "good", { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "15" });
     await waitFor("healed: health check modified", () =>
       c.proxy.calls.some((x) => x.operation === "ModifyTargetGroup"),
     );

@@ -1,22 +1,26 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, it } from "node:test";
-import { mergePatch } from "../../../src/kube/client.ts";
+import { beforeEach, describe, it } from "node:test";
 import { awsTestEnv } from "../../support/aws.ts";
-import { nlbService, settle, startTestCluster, type TestCluster, waitFor } from "../../support/cluster.ts";
+import {
+  annotate,
+  nlbService,
+  settle,
+  type TestCluster,
+  useTestCluster,
+  waitFor,
+} from "../../support/cluster.ts";
 
 awsTestEnv();
 const NS = "default";
 const CLI = join(import.meta.dirname, "../../../src/cli.ts");
 
 describe("nlb-controller plan --diff against the live stack", () => {
+  const cluster = useTestCluster();
   let c: TestCluster;
-  beforeEach(async () => {
-    c = await startTestCluster();
-  });
-  afterEach(async () => {
-    await c.close();
+  beforeEach(() => {
+    c = cluster();
   });
 
   // Asynchronous on purpose: the API emulator runs in this process and must keep serving the child.
@@ -45,21 +49,10 @@ describe("nlb-controller plan --diff against the live stack", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /no changes/);
 
-    await c.kube.core.patchNamespacedService(
-      {
-        name: "web",
-        namespace: NS,
-        body: {
-          metadata: {
-            annotations: {
-              "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "30",
-              "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-            },
-          },
-        },
-      },
-      mergePatch,
-    );
+    await annotate(c, "web", {
+      "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "30",
+      "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    });
     r = await diff();
     assert.equal(r.code, 0, r.stderr);
     assert.match(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { beforeEach, describe, it } from "node:test";
 import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
@@ -14,26 +14,25 @@ import { build } from "../../../src/model/build.ts";
 import type { EndpointSlice, Node, Service } from "../../../src/model/types.ts";
 import { awsTestEnv } from "../../support/aws.ts";
 import {
+  annotate,
+  isMutatingCall,
   nlbService,
   ownedByCluster,
   setEndpoints,
   settle,
-  startTestCluster,
   type TestCluster,
+  useTestCluster,
   waitFor,
 } from "../../support/cluster.ts";
 
 awsTestEnv();
 const NS = "default";
-const isMutating = (op: string) => !/^(Describe|Get|List)/.test(op);
 
 describe("stack loop against the emulator and moto", () => {
+  const cluster = useTestCluster();
   let c: TestCluster;
-  beforeEach(async () => {
-    c = await startTestCluster();
-  });
-  afterEach(async () => {
-    await c.close();
+  beforeEach(() => {
+    c = cluster();
   });
 
   const hostnameOf = (name: string) =>
@@ -161,7 +160,7 @@ describe("stack loop against the emulator and moto", () => {
       [before[0]!.arn],
       "same target group ARN",
     );
-    const mutations = c.proxy.calls.filter((x) => isMutating(x.operation)).map((x) => x.operation);
+    const mutations = c.proxy.calls.filter((x) => isMutatingCall(x.operation)).map((x) => x.operation);
     assert.deepEqual(mutations, ["ModifyTargetGroup"], "only the health check changes: no target churn");
   });
 
@@ -173,13 +172,7 @@ describe("stack loop against the emulator and moto", () => {
     const first = await ownedByCluster(c.elbv2, c.clusterName);
 
     c.proxy.resetCalls();
-    const annotate = async (annotations: Record<string, string>) => {
-      await c.kube.core.patchNamespacedService(
-        { name: "web", namespace: NS, body: { metadata: { annotations } } },
-        mergePatch,
-      );
-    };
-    await annotate({
+    await annotate(c, "web", {
       "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes":
         "deregistration_delay.timeout_seconds=30",
     });
@@ -197,11 +190,11 @@ describe("stack loop against the emulator and moto", () => {
       first.targetGroups.map((t) => t.arn),
     );
     assert.deepEqual(
-      c.proxy.calls.filter((x) => isMutating(x.operation)).map((x) => x.operation),
+      c.proxy.calls.filter((x) => isMutatingCall(x.operation)).map((x) => x.operation),
       ["ModifyTargetGroupAttributes"],
     );
 
-    await annotate({ "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing" });
+    await annotate(c, "web", { "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing" });
     // internet-facing needs subnets tagged kubernetes.io/role/elb: with none, it fails and says so, NLB untouched.
     const events = await waitFor("ReplacementRequired or failure event", async () => {
       const ev = (await c.kube.core.listNamespacedEvent({ namespace: NS })).items;
@@ -370,14 +363,7 @@ describe("stack loop against the emulator and moto", () => {
     const m = await c.startController();
     await hostnameOf("web");
     await settle(m);
-    await c.kube.core.patchNamespacedService(
-      {
-        name: "web",
-        namespace: NS,
-        body: { metadata: { annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" } } },
-      },
-      mergePatch,
-    );
+    await annotate(c, "web", { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" });
     const svc = await waitFor("finalizer removed", async () => {
       const s = await c.kube.core.readNamespacedService({ name: "web", namespace: NS });
       return s.metadata?.finalizers?.includes("service.k8s.aws/resources") ? undefined : s;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { beforeEach, describe, it } from "node:test";
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mergePatch } from "../../../src/kube/client.ts";
 import { awsTestEnv } from "../../support/aws.ts";
@@ -8,8 +8,8 @@ import {
   ownedByCluster,
   setEndpoints,
   settle,
-  startTestCluster,
   type TestCluster,
+  useTestCluster,
   waitFor,
 } from "../../support/cluster.ts";
 
@@ -17,12 +17,10 @@ awsTestEnv();
 const NS = "default";
 
 describe("target loop against the emulator and moto", () => {
+  const cluster = useTestCluster({ nodes: 3 });
   let c: TestCluster;
-  beforeEach(async () => {
-    c = await startTestCluster({ nodes: 3 });
-  });
-  afterEach(async () => {
-    await c.close();
+  beforeEach(() => {
+    c = cluster();
   });
 
   const targetsOf = async (arn: string) =>
