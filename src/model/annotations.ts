@@ -13,7 +13,7 @@ import {
 } from "./annotation-values.ts";
 import { loadBalancerAttributes, targetGroupAttributes } from "./attributes.ts";
 import { boolean, integer, oneOf, type Parser } from "./parse.ts";
-import { annotationProblem } from "./problems.ts";
+import { annotationProblem, textOf } from "./problems.ts";
 import { stackIdOf } from "./tags.ts";
 import type { InputProblem, IpAddressType, Scheme, Service, TargetType } from "./types.ts";
 
@@ -236,8 +236,15 @@ export function parseAnnotations(service: Service): ParsedAnnotations {
   const problems: InputProblem[] = [];
   for (const [field, spec] of Object.entries(annotationTable) as [keyof Table, AnnotationSpec][]) {
     if (!Object.hasOwn(annotations, spec.key)) continue;
-    const raw = annotations[spec.key];
-    const parsed = spec.parse(typeof raw === "string" ? raw : String(raw));
+    const raw: unknown = annotations[spec.key];
+    if (typeof raw !== "string") {
+      // Kubernetes only stores strings; a manifest file (plan -f) can hold a map or a number here.
+      problems.push(
+        annotationProblem(object, spec.key, { value: textOf(raw), allowed: "a string (quote it in YAML)" }),
+      );
+      continue;
+    }
+    const parsed = spec.parse(raw);
     if (parsed.ok) values[field] = parsed.value;
     else for (const error of parsed.errors) problems.push(annotationProblem(object, spec.key, error));
   }

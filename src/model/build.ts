@@ -3,7 +3,7 @@
 import { type AnnotationValues, annotationTable, parseAnnotations } from "./annotations.ts";
 import { healthCheckFor } from "./health-check.ts";
 import { generatedLoadBalancerName, targetGroupName } from "./naming.ts";
-import { annotationProblem, specProblem } from "./problems.ts";
+import { annotationProblem, specProblem, textOf } from "./problems.ts";
 import { sortedRecord } from "./sorted.ts";
 import { LOAD_BALANCER_RESOURCE, ownershipTags, stackIdOf } from "./tags.ts";
 import { instanceTargets, ipTargets, slicesOfService } from "./targets.ts";
@@ -51,6 +51,7 @@ export function build(
 ): BuildResult {
   const stackId = stackIdOf(service);
   const { values, problems } = parseAnnotations(service);
+  problems.push(...metadataProblems(service, stackId));
   const scheme = schemeOf(values, config);
   const targetType: TargetType =
     values.type === "nlb-ip" ? "ip" : (values.targetType ?? config.defaultTargetType);
@@ -139,14 +140,14 @@ function portGroups(service: Service, object: string, problems: InputProblem[]):
   ports.forEach((raw, index) => {
     const field = `spec.ports[${index}]`;
     if (typeof raw !== "object" || raw === null) {
-      problems.push(specProblem(object, field, { value: String(raw), allowed: "a service port object" }));
+      problems.push(specProblem(object, field, { value: textOf(raw), allowed: "a service port object" }));
       return;
     }
     const port = raw as ServicePort;
     let valid = true;
     if (!isPortNumber(port.port)) {
       problems.push(
-        specProblem(object, `${field}.port`, { value: String(port.port), allowed: "a port from 1 to 65535" }),
+        specProblem(object, `${field}.port`, { value: textOf(port.port), allowed: "a port from 1 to 65535" }),
       );
       valid = false;
     }
@@ -156,7 +157,7 @@ function portGroups(service: Service, object: string, problems: InputProblem[]):
         protocol === "SCTP"
           ? "TCP or UDP (an NLB has no SCTP listeners)"
           : "TCP or UDP (the protocols of NLB listeners)";
-      problems.push(specProblem(object, `${field}.protocol`, { value: String(protocol), allowed }));
+      problems.push(specProblem(object, `${field}.protocol`, { value: textOf(protocol), allowed }));
       valid = false;
     }
     if (!valid) return;
@@ -212,7 +213,7 @@ function targetGroupPort(
       if (isPortNumber(member.port.nodePort)) return member.port.nodePort;
       problems.push(
         specProblem(object, `spec.ports[${member.index}].nodePort`, {
-          value: String(member.port.nodePort ?? ""),
+          value: textOf(member.port.nodePort ?? ""),
           allowed:
             "a nodePort from 1 to 65535: instance targets receive traffic on it (is spec.allocateLoadBalancerNodePorts false?)",
         }),
@@ -226,7 +227,7 @@ function targetGroupPort(
     if (isPortNumber(numeric)) return numeric;
     problems.push(
       specProblem(object, `spec.ports[${member.index}].targetPort`, {
-        value: String(targetPort),
+        value: textOf(targetPort),
         allowed: "a port from 1 to 65535 or the name of a container port",
       }),
     );
@@ -241,7 +242,7 @@ function targetGroupPort(
     const field = targetType === "instance" ? "nodePort" : "targetPort";
     problems.push(
       specProblem(object, `spec.ports[${member.index}].${field}`, {
-        value: String(memberPort),
+        value: textOf(memberPort),
         allowed: `equal to spec.ports[${group.primary.index}].${field} (${primaryPort}): TCP and UDP port ${group.port} share one TCP_UDP target group`,
       }),
     );
@@ -276,4 +277,32 @@ function userTagsOf(
     );
   }
   return userTags;
+}
+
+const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Names Kubernetes itself would refuse; only a manifest file (plan -f) can carry them. */
+function metadataProblems(service: Service, stackId: string): InputProblem[] {
+  const out: InputProblem[] = [];
+  const name = service.metadata?.name;
+  if (typeof name !== "string" || !SERVICE_NAME.test(name)) {
+    out.push(
+      specProblem(stackId, "metadata.name", {
+        value: textOf(name),
+        allowed:
+          "a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 63 characters",
+      }),
+    );
+  }
+  const namespace = service.metadata?.namespace ?? "default";
+  if (typeof namespace !== "string" || !NAMESPACE_NAME.test(namespace)) {
+    out.push(
+      specProblem(stackId, "metadata.namespace", {
+        value: textOf(namespace),
+        allowed: "a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters",
+      }),
+    );
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // healthcheck-* annotation overrides its own field.
 import type { HealthCheckPortValue } from "./annotation-values.ts";
 import { type AnnotationValues, annotationTable } from "./annotations.ts";
-import { annotationProblem, specProblem } from "./problems.ts";
+import { annotationProblem, specProblem, textOf } from "./problems.ts";
 import { stackIdOf } from "./tags.ts";
 import type { HealthCheck, InputProblem, Service, TargetType } from "./types.ts";
 
@@ -88,7 +88,7 @@ export function healthCheckFor(
   ) {
     problems.push(
       specProblem(object, "spec.healthCheckNodePort", {
-        value: String(service.spec.healthCheckNodePort ?? ""),
+        value: textOf(service.spec.healthCheckNodePort ?? ""),
         allowed: `a port from 1 to 65535 (Kubernetes sets it for type LoadBalancer with externalTrafficPolicy Local), or the annotation ${annotationTable.healthCheckPort.key}`,
       }),
     );
@@ -153,7 +153,7 @@ function resolvePort(service: Service, targetType: TargetType, value: HealthChec
   const targetPort = servicePort.targetPort ?? servicePort.port;
   return found(
     validPort(typeof targetPort === "string" && /^\d+$/.test(targetPort) ? Number(targetPort) : targetPort),
-    `for ip targets, the name of a service port whose targetPort is a number (${value.portName} has targetPort ${String(targetPort)})`,
+    `for ip targets, the name of a service port whose targetPort is a number (${value.portName} has targetPort ${textOf(targetPort)})`,
   );
 }
 

@@ -63,7 +63,7 @@ export function targetGroupName(
     clusterName,
     service.metadata?.namespace || "default",
     service.metadata?.name ?? "",
-    service.metadata?.uid ?? "",
+    typeof service.metadata?.uid === "string" ? service.metadata.uid : "",
     params.port,
     params.protocol,
     params.targetType,

@@ -15,11 +15,24 @@ export function quoteValue(value: string): string {
     chars.length > SHOWN_VALUE_LIMIT
       ? `${chars.slice(0, SHOWN_VALUE_LIMIT).join("")}… (${chars.length} characters)`
       : value;
-  return JSON.stringify(shown);
+  // JSON.stringify leaves NEL and the Unicode line and paragraph separators raw: escape them too.
+  return JSON.stringify(shown).replace(
+    /[\u0085\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function oneLine(text: string): string {
-  return text.replace(/[\r\n\t]+/g, " ");
+  return text.replace(/[\r\n\t\u0085\u2028\u2029]+/g, " ");
+}
+
+/** Any manifest value as text, even one whose toString is broken (a YAML file can hold anything). */
+export function textOf(value: unknown): string {
+  try {
+    return typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 function shortValue(value: string): string {
