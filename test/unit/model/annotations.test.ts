@@ -138,14 +138,19 @@ describe("problem messages", () => {
     for (const problem of problems) assert.equal(problem.reason, "InvalidAnnotation");
   });
 
-  it("never throw on values that are not strings", () => {
+  it("refuse values that are not strings, as Kubernetes does (an unquoted YAML number in plan -f)", () => {
     const service = serviceWith({});
     (service.metadata.annotations as Record<string, unknown>)[`${P}healthcheck-interval`] = 12;
     (service.metadata.annotations as Record<string, unknown>)[`${P}scheme`] = null;
     const { values, problems } = parseAnnotations(service);
-    assert.equal(values.healthCheckInterval, 12);
-    assert.equal(problems.length, 1);
-    assert.equal(problems[0]?.value, "null");
+    assert.equal(values.healthCheckInterval, undefined);
+    assert.deepEqual(
+      problems.map((p) => [p.value, p.allowed]),
+      [
+        ["null", "a string (quote it in YAML)"],
+        ["12", "a string (quote it in YAML)"],
+      ],
+    );
   });
 });
 
