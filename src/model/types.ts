@@ -123,6 +123,10 @@ export interface LoadBalancerSpec {
   ipAddressType: IpAddressType;
   /** Explicit subnets (IDs or Name tags) from the annotation; absent means discovered by role tag. */
   subnets?: string[];
+  /** Elastic IP allocation IDs, one per subnet in subnet order (internet-facing only). */
+  eipAllocations?: string[];
+  /** Private IPv4 addresses, one per subnet in subnet order, each inside its subnet (internal only). */
+  privateIpv4Addresses?: string[];
   attributes: Record<string, string>;
   tags: Record<string, string>;
 }
@@ -181,6 +185,8 @@ export interface ActualLoadBalancer {
   scheme: Scheme;
   ipAddressType: string;
   subnets: string[];
+  /** Fixed addresses per subnet (EIP allocations, private IPv4), as AWS reports them. */
+  addresses?: { subnetId: string; allocationId?: string; privateIpv4Address?: string }[];
   state?: string;
   attributes: Record<string, string>;
   tags: Record<string, string>;
