@@ -1,5 +1,6 @@
 // Warnings for annotations that look like LBC's but that this controller does not act on.
 import { ANNOTATION_PREFIX, annotationTable, KNOWN_ANNOTATION_KEYS } from "./annotations.ts";
+import { quoteValue } from "./problems.ts";
 import { byCodePoint } from "./sorted.ts";
 import type { Service } from "./types.ts";
 
@@ -125,7 +126,7 @@ function selectionWarnings(service: Service): string[] {
     );
   } else if ((normalised === "external" || normalised === "nlb-ip") && type !== normalised && !hasClass) {
     warnings.push(
-      `annotation ${typeKey}: ${JSON.stringify(type)} is compared exactly; write "${normalised}" for this controller to manage the Service`,
+      `annotation ${typeKey}: ${quoteValue(type)} is compared exactly; write "${normalised}" for this controller to manage the Service`,
     );
   } else if (type === "external" && !hasClass) {
     const normalisedTarget = targetType?.trim().toLowerCase();
@@ -138,7 +139,7 @@ function selectionWarnings(service: Service): string[] {
       targetType !== normalisedTarget
     ) {
       warnings.push(
-        `annotation ${targetTypeKey}: ${JSON.stringify(targetType)} is compared exactly; write "${normalisedTarget}" for this controller to manage the Service`,
+        `annotation ${targetTypeKey}: ${quoteValue(targetType)} is compared exactly; write "${normalisedTarget}" for this controller to manage the Service`,
       );
     }
   }
