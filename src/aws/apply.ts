@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  AddListenerCertificatesCommand,
   AddTagsCommand,
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -14,6 +15,7 @@ import {
   ModifyLoadBalancerAttributesCommand,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
+  RemoveListenerCertificatesCommand,
   RemoveTagsCommand,
   SetIpAddressTypeCommand,
   SetSubnetsCommand,
@@ -50,6 +52,7 @@ export interface ApplyResult {
 /** Carries out a plan's changes in order. Holds no decisions: every choice was made by plan(). */
 export async function applyChanges(changes: Change[], ctx: ApplyContext): Promise<ApplyResult> {
   const created = new Map<string, string>();
+  const listeners = new Map<number, string>();
   let lbArn = ctx.loadBalancerArn;
   let dnsName = ctx.dnsName;
   const arnOf = (ref: TargetGroupRef): string => {
@@ -98,7 +101,15 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
             Type: "network",
             Scheme: s.scheme,
             IpAddressType: s.ipAddressType as IpAddressType,
-            Subnets: change.subnetIds,
+            ...(change.subnetMappings.some((m) => m.allocationId || m.privateIpv4Address)
+              ? {
+                  SubnetMappings: change.subnetMappings.map((m) => ({
+                    SubnetId: m.subnetId,
+                    ...(m.allocationId ? { AllocationId: m.allocationId } : {}),
+                    ...(m.privateIpv4Address ? { PrivateIPv4Address: m.privateIpv4Address } : {}),
+                  })),
+                }
+              : { Subnets: change.subnetMappings.map((m) => m.subnetId) }),
             Tags: recordToTags(s.tags),
           }),
         );
@@ -152,18 +163,41 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
       case "createListener":
         if (!lbArn) throw new Error("no load balancer to add a listener to");
         try {
-          await elbv2.send(
+          const out = await elbv2.send(
             new CreateListenerCommand({
               LoadBalancerArn: lbArn,
               ...listenerInput(change.spec, arnOf(change.targetGroup)),
               Tags: recordToTags(change.tags),
             }),
           );
+          const arn = out.Listeners?.[0]?.ListenerArn;
+          if (arn) listeners.set(change.spec.port, arn);
         } catch (err) {
           // Our own earlier call made it and its answer was lost: the next observe sees the listener.
           if (errorName(err) !== "DuplicateListenerException") throw err;
         }
         break;
+      case "setListenerCertificates": {
+        const arn = "arn" in change.listener ? change.listener.arn : listeners.get(change.listener.port);
+        if (!arn) break; // its listener was not created here; the next reconcile adds the certificates
+        if (change.add.length > 0) {
+          await elbv2.send(
+            new AddListenerCertificatesCommand({
+              ListenerArn: arn,
+              Certificates: change.add.map((CertificateArn) => ({ CertificateArn })),
+            }),
+          );
+        }
+        if (change.remove.length > 0) {
+          await elbv2.send(
+            new RemoveListenerCertificatesCommand({
+              ListenerArn: arn,
+              Certificates: change.remove.map((CertificateArn) => ({ CertificateArn })),
+            }),
+          );
+        }
+        break;
+      }
       case "modifyListener":
         await elbv2.send(
           new ModifyListenerCommand({
@@ -232,9 +266,8 @@ function listenerInput(spec: ListenerSpec, targetGroupArn: string) {
     Protocol: spec.protocol,
     Port: spec.port,
     DefaultActions: [{ Type: "forward" as const, TargetGroupArn: targetGroupArn }],
-    ...(spec.certificates?.length
-      ? { Certificates: spec.certificates.map((CertificateArn) => ({ CertificateArn })) }
-      : {}),
+    // Only the default certificate goes here; the others are added with AddListenerCertificates.
+    ...(spec.certificates?.[0] ? { Certificates: [{ CertificateArn: spec.certificates[0] }] } : {}),
     ...(spec.sslPolicy ? { SslPolicy: spec.sslPolicy } : {}),
     ...(spec.alpnPolicy ? { AlpnPolicy: [spec.alpnPolicy] } : {}),
   };

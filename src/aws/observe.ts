@@ -1,4 +1,5 @@
 import {
+  DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -58,6 +59,15 @@ export async function observeStack(
       scheme: (lb.Scheme ?? "internal") as Scheme,
       ipAddressType: lb.IpAddressType ?? "ipv4",
       subnets: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId ?? "").filter(Boolean),
+      addresses: (lb.AvailabilityZones ?? []).flatMap((z) =>
+        (z.LoadBalancerAddresses ?? [])
+          .filter((a) => a.AllocationId || a.PrivateIPv4Address)
+          .map((a) => ({
+            subnetId: z.SubnetId ?? "",
+            ...(a.AllocationId ? { allocationId: a.AllocationId } : {}),
+            ...(a.PrivateIPv4Address ? { privateIpv4Address: a.PrivateIPv4Address } : {}),
+          })),
+      ),
       state: lb.State?.Code,
       attributes: attributesToRecord(attrs.Attributes),
       tags: tags.get(arn) ?? {},
@@ -168,13 +178,19 @@ async function describeListeners(
     const page = await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn, Marker: marker }));
     for (const l of page.Listeners ?? []) {
       const forward = l.DefaultActions?.find((a) => a.Type === "forward");
+      const defaultCertificates = (l.Certificates ?? []).map((c) => c.CertificateArn ?? "").filter(Boolean);
+      // A TLS listener's extra certificates are only listed by DescribeListenerCertificates.
+      const certificates =
+        l.Protocol === "TLS" && l.ListenerArn
+          ? await listenerCertificates(elbv2, l.ListenerArn, defaultCertificates)
+          : defaultCertificates;
       out.push({
         arn: l.ListenerArn ?? "",
         loadBalancerArn: lbArn,
         port: l.Port ?? 0,
         protocol: l.Protocol ?? "",
         targetGroupArn: forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn,
-        certificates: (l.Certificates ?? []).map((c) => c.CertificateArn ?? "").filter(Boolean),
+        certificates,
         sslPolicy: l.SslPolicy,
         alpnPolicy: l.AlpnPolicy?.[0],
       });
@@ -182,4 +198,25 @@ async function describeListeners(
     marker = page.NextMarker;
   } while (marker);
   return out;
+}
+
+/** The default certificate first, then the others, as ListenerSpec.certificates orders them. */
+async function listenerCertificates(
+  elbv2: ElasticLoadBalancingV2Client,
+  listenerArn: string,
+  defaults: string[],
+): Promise<string[]> {
+  const extra: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await elbv2.send(
+      new DescribeListenerCertificatesCommand({ ListenerArn: listenerArn, Marker: marker }),
+    );
+    for (const c of page.Certificates ?? []) {
+      if (c.CertificateArn && !c.IsDefault && !defaults.includes(c.CertificateArn))
+        extra.push(c.CertificateArn);
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return [...defaults, ...extra.sort()];
 }

@@ -56,5 +56,7 @@ function describeChange(c: Change): string {
       return `- delete target group ${c.id || c.name}`;
     case "registerTargets":
       return `+ register ${c.targets.length} targets in ${c.id}`;
+    case "setListenerCertificates":
+      return `~ listener ${"port" in c.listener ? c.listener.port : c.listener.arn} certificates: add ${c.add.join(",") || "none"} remove ${c.remove.join(",") || "none"}`;
   }
 }

@@ -9,7 +9,7 @@ export type Change =
   | { kind: "modifyTargetGroupHealthCheck"; arn: string; id: string; healthCheck: HealthCheck }
   /** arn is empty for a group this plan creates: it is looked up by id. */
   | { kind: "modifyTargetGroupAttributes"; arn: string; id: string; attributes: Record<string, string> }
-  | { kind: "createLoadBalancer"; spec: LoadBalancerSpec; subnetIds: string[] }
+  | { kind: "createLoadBalancer"; spec: LoadBalancerSpec; subnetMappings: SubnetMapping[] }
   | { kind: "setSubnets"; arn: string; subnetIds: string[] }
   | { kind: "setIpAddressType"; arn: string; ipAddressType: string }
   | { kind: "modifyLoadBalancerAttributes"; arn: string; attributes: Record<string, string> }
@@ -18,7 +18,19 @@ export type Change =
   | { kind: "createListener"; spec: ListenerSpec; targetGroup: TargetGroupRef; tags: Record<string, string> }
   | { kind: "modifyListener"; arn: string; spec: ListenerSpec; targetGroup: TargetGroupRef; fields: string[] }
   | { kind: "deleteTargetGroup"; arn: string; id: string; name: string }
-  | { kind: "registerTargets"; targetGroup: TargetGroupRef; id: string; targets: Target[] };
+  | { kind: "registerTargets"; targetGroup: TargetGroupRef; id: string; targets: Target[] }
+  /** A TLS listener's certificates beyond the default one. */
+  | { kind: "setListenerCertificates"; listener: ListenerRef; add: string[]; remove: string[] };
+
+/** A listener that exists (by ARN) or one this plan creates (by port). */
+export type ListenerRef = { arn: string } | { port: number };
+
+/** One subnet of an NLB, with the fixed address it gets there, if any. */
+export interface SubnetMapping {
+  subnetId: string;
+  allocationId?: string;
+  privateIpv4Address?: string;
+}
 
 /** Something AWS cannot modify in place; the plan deletes and recreates it. */
 export interface Replacement {

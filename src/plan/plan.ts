@@ -7,9 +7,10 @@ import type {
   DesiredStack,
   HealthCheck,
   ListenerSpec,
+  LoadBalancerSpec,
   TargetGroupSpec,
 } from "../model/types.ts";
-import type { Change, Plan, Replacement, TargetGroupRef } from "./changes.ts";
+import type { Change, Plan, Replacement, SubnetMapping, TargetGroupRef } from "./changes.ts";
 import { attributeChanges, sameSet, tagChanges } from "./compare.ts";
 
 /** Attribute values a new NLB target group already has: setting them again would be a wasted call. */
@@ -27,6 +28,8 @@ export interface PlanInput {
   subnetIds: string[];
   /** True when the user named the NLB (annotation); a generated name never forces a replacement. */
   explicitName: boolean;
+  /** Subnets with their fixed addresses (EIPs, private IPv4), when the Service asks for them. */
+  subnetMappings?: SubnetMapping[];
 }
 
 /**
@@ -34,7 +37,7 @@ export interface PlanInput {
  * target group serves one NLB), then new target groups, in-place modifications, the NLB, listeners,
  * and last the target groups nothing forwards to any more.
  */
-export function plan({ desired, actual, subnetIds, explicitName }: PlanInput): Plan {
+export function plan({ desired, actual, subnetIds, explicitName, subnetMappings }: PlanInput): Plan {
   const changes: Change[] = [];
   const replacements: Replacement[] = [];
 
@@ -88,7 +91,11 @@ export function plan({ desired, actual, subnetIds, explicitName }: PlanInput): P
   }
 
   if (!lb) {
-    changes.push({ kind: "createLoadBalancer", spec: desired.loadBalancer, subnetIds });
+    changes.push({
+      kind: "createLoadBalancer",
+      spec: desired.loadBalancer,
+      subnetMappings: subnetMappings ?? subnetIds.map((subnetId) => ({ subnetId })),
+    });
   } else {
     changes.push(...loadBalancerChanges(desired, lb, subnetIds));
   }
@@ -104,13 +111,28 @@ export function plan({ desired, actual, subnetIds, explicitName }: PlanInput): P
     const targetGroup = tgRefs.get(spec.targetGroup);
     if (!targetGroup) continue; // build() always pairs a listener with a target group
     const current = actualListeners.find((l) => l.port === spec.port);
+    const extras = spec.protocol === "TLS" ? (spec.certificates ?? []).slice(1) : [];
     if (!current) {
       changes.push({ kind: "createListener", spec, targetGroup, tags: desired.loadBalancer.tags });
+      if (extras.length > 0) {
+        changes.push({
+          kind: "setListenerCertificates",
+          listener: { port: spec.port },
+          add: extras,
+          remove: [],
+        });
+      }
       continue;
     }
     const fields = listenerDifferences(spec, current, targetGroup);
     if (fields.length > 0)
       changes.push({ kind: "modifyListener", arn: current.arn, spec, targetGroup, fields });
+    const haveExtras = current.protocol === "TLS" ? (current.certificates ?? []).slice(1) : [];
+    const add = extras.filter((c) => !haveExtras.includes(c));
+    const remove = spec.protocol === "TLS" ? haveExtras.filter((c) => !extras.includes(c)) : [];
+    if (add.length > 0 || remove.length > 0) {
+      changes.push({ kind: "setListenerCertificates", listener: { arn: current.arn }, add, remove });
+    }
   }
 
   for (const tg of actual.targetGroups) {
@@ -150,7 +172,10 @@ function chooseLoadBalancer(
 ): ActualLoadBalancer | undefined {
   const want = desired.loadBalancer;
   const fits = (lb: ActualLoadBalancer) =>
-    lb.scheme === want.scheme && lb.type === want.type && (!explicitName || lb.name === want.name);
+    lb.scheme === want.scheme &&
+    lb.type === want.type &&
+    (!explicitName || lb.name === want.name) &&
+    addressDifferences(want, lb).length === 0;
   const keep = actual.find((lb) => fits(lb) && lb.name === want.name) ?? actual.find(fits);
   if (keep) return keep;
   const old = actual[0];
@@ -162,6 +187,8 @@ function chooseLoadBalancer(
     if (explicitName && old.name !== want.name) {
       replacements.push({ resource, field: "name", from: old.name, to: want.name });
     }
+    for (const [field, from, to] of addressDifferences(want, old))
+      replacements.push({ resource, field, from, to });
   }
   return undefined;
 }
@@ -219,9 +246,31 @@ function listenerDifferences(
   if (spec.protocol !== have.protocol) fields.push("protocol");
   if (!("arn" in targetGroup) || targetGroup.arn !== have.targetGroupArn) fields.push("defaultAction");
   if (spec.protocol === "TLS") {
-    if (!sameSet(spec.certificates ?? [], have.certificates ?? [])) fields.push("certificates");
+    if ((spec.certificates?.[0] ?? "") !== (have.certificates?.[0] ?? "")) fields.push("certificates");
     if ((spec.sslPolicy ?? "") !== (have.sslPolicy ?? "")) fields.push("sslPolicy");
     if ((spec.alpnPolicy ?? "None") !== (have.alpnPolicy ?? "None")) fields.push("alpnPolicy");
   }
   return fields;
+}
+
+/** Fixed addresses can only be chosen when an NLB is created: [field, actual, desired] that differ. */
+function addressDifferences(want: LoadBalancerSpec, lb: ActualLoadBalancer): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  const have = lb.addresses ?? [];
+  const compare = (field: string, desired: string[] | undefined, actual: string[]) => {
+    const d = [...(desired ?? [])].sort();
+    const a = [...actual].sort();
+    if (d.join() !== a.join()) out.push([field, a.join(",") || "none", d.join(",") || "none"]);
+  };
+  compare(
+    "eip-allocations",
+    want.eipAllocations,
+    have.flatMap((x) => (x.allocationId ? [x.allocationId] : [])),
+  );
+  compare(
+    "private-ipv4-addresses",
+    want.privateIpv4Addresses,
+    have.flatMap((x) => (x.privateIpv4Address ? [x.privateIpv4Address] : [])),
+  );
+  return out;
 }

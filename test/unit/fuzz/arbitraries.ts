@@ -718,7 +718,7 @@ export function simulateApply(actual: ActualStack, changes: readonly Change[], l
           throw new AwsRefusal(`ValidationError: load balancer name ${s.name}`);
         if (state.loadBalancers.some((l) => l.name === s.name))
           throw new AwsRefusal(`DuplicateLoadBalancerName: ${s.name}`);
-        if (change.subnetIds.length === 0) throw new AwsRefusal("ValidationError: no subnets");
+        if (change.subnetMappings.length === 0) throw new AwsRefusal("ValidationError: no subnets");
         for (const key of Object.keys(s.attributes))
           if (!Object.hasOwn(LOAD_BALANCER_ATTRIBUTES, key))
             throw new AwsRefusal(`ValidationError: load balancer attribute ${key}`);
@@ -730,7 +730,7 @@ export function simulateApply(actual: ActualStack, changes: readonly Change[], l
           type: s.type,
           scheme: s.scheme,
           ipAddressType: s.ipAddressType,
-          subnets: [...change.subnetIds],
+          subnets: change.subnetMappings.map((m) => m.subnetId),
           state: "provisioning",
           attributes: { ...LOAD_BALANCER_DEFAULTS, ...s.attributes },
           tags: storedTags(s.tags),
@@ -778,9 +778,26 @@ export function simulateApply(actual: ActualStack, changes: readonly Change[], l
           port: change.spec.port,
           protocol: change.spec.protocol,
           targetGroupArn: tgArn,
-          certificates: [],
+          certificates: change.spec.certificates?.[0] ? [change.spec.certificates[0]] : [],
+          ...(change.spec.sslPolicy ? { sslPolicy: change.spec.sslPolicy } : {}),
+          ...(change.spec.alpnPolicy ? { alpnPolicy: change.spec.alpnPolicy } : {}),
         };
         state.listeners.push(listener);
+        break;
+      }
+      case "setListenerCertificates": {
+        const listener =
+          "arn" in change.listener
+            ? state.listeners.find((l) => l.arn === (change.listener as { arn: string }).arn)
+            : state.listeners.find((l) => l.port === (change.listener as { port: number }).port);
+        if (!listener) throw new AwsRefusal("ListenerNotFound for certificates");
+        const [first, ...extras] = listener.certificates ?? [];
+        const kept = extras.filter((c) => !change.remove.includes(c));
+        listener.certificates = [
+          ...(first ? [first] : []),
+          ...kept,
+          ...change.add.filter((c) => !kept.includes(c)),
+        ];
         break;
       }
       case "modifyListener": {
@@ -791,6 +808,10 @@ export function simulateApply(actual: ActualStack, changes: readonly Change[], l
         listener.protocol = change.spec.protocol;
         listener.port = change.spec.port;
         listener.targetGroupArn = tgArn;
+        const extras = (listener.certificates ?? []).slice(1);
+        listener.certificates = change.spec.certificates?.[0] ? [change.spec.certificates[0], ...extras] : [];
+        listener.sslPolicy = change.spec.sslPolicy;
+        listener.alpnPolicy = change.spec.alpnPolicy;
         break;
       }
       case "deleteTargetGroup": {

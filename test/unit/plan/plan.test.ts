@@ -25,7 +25,10 @@ describe("plan()", () => {
     ]);
     const lb = p.changes.find((c) => c.kind === "createLoadBalancer");
     assert.ok(lb && lb.kind === "createLoadBalancer");
-    assert.deepEqual(lb.subnetIds, SUBNETS);
+    assert.deepEqual(
+      lb.subnetMappings,
+      SUBNETS.map((subnetId) => ({ subnetId })),
+    );
     const listener = p.changes.find((c) => c.kind === "createListener");
     assert.ok(listener?.kind === "createListener");
     assert.deepEqual(listener.targetGroup, { id: "shop/web:80" });
@@ -198,5 +201,97 @@ describe("planDeletion()", () => {
   });
   it("is empty for an empty stack", () => {
     assert.deepEqual(planDeletion({ loadBalancers: [], listeners: [], targetGroups: [] }).changes, []);
+  });
+});
+
+describe("plan() for TLS listeners and fixed addresses", () => {
+  const CERT_A = "arn:aws:acm:us-west-2:123456789012:certificate/a";
+  const CERT_B = "arn:aws:acm:us-west-2:123456789012:certificate/b";
+  const CERT_C = "arn:aws:acm:us-west-2:123456789012:certificate/c";
+  const tls = () => {
+    const desired = desiredStack([443]);
+    desired.listeners[0] = {
+      port: 443,
+      protocol: "TLS",
+      targetGroup: "shop/web:443",
+      certificates: [CERT_A, CERT_B],
+      sslPolicy: "ELBSecurityPolicy-2016-08",
+    };
+    return desired;
+  };
+
+  it("creates a TLS listener with its default certificate, then adds the others", () => {
+    const actual = convergedStack([443]);
+    actual.listeners = [];
+    const p = plan({ desired: tls(), actual, subnetIds: [], explicitName: false });
+    assert.deepEqual(kinds(p), ["createListener", "setListenerCertificates"]);
+    assert.deepEqual(p.changes[1], {
+      kind: "setListenerCertificates",
+      listener: { port: 443 },
+      add: [CERT_B],
+      remove: [],
+    });
+  });
+
+  it("changes only what differs: the default certificate by ModifyListener, extras by add/remove", () => {
+    const actual = convergedStack([443]);
+    actual.listeners[0] = {
+      ...actual.listeners[0]!,
+      protocol: "TLS",
+      certificates: [CERT_A, CERT_C],
+      sslPolicy: "ELBSecurityPolicy-2016-08",
+    };
+    const p = plan({ desired: tls(), actual, subnetIds: [], explicitName: false });
+    assert.deepEqual(p.changes, [
+      {
+        kind: "setListenerCertificates",
+        listener: { arn: "arn:listener/443" },
+        add: [CERT_B],
+        remove: [CERT_C],
+      },
+    ]);
+    actual.listeners[0] = { ...actual.listeners[0]!, certificates: [CERT_B, CERT_A] };
+    const q = plan({ desired: tls(), actual, subnetIds: [], explicitName: false });
+    const modify = q.changes.find((c) => c.kind === "modifyListener");
+    assert.ok(modify?.kind === "modifyListener");
+    assert.deepEqual(modify.fields, ["certificates"]);
+  });
+
+  it("creates an NLB with its EIPs mapped to subnets, and replaces it when they change", () => {
+    const desired = desiredStack();
+    desired.loadBalancer.scheme = "internet-facing";
+    desired.loadBalancer.eipAllocations = ["eipalloc-0aaaaaaa1", "eipalloc-0bbbbbbb2"];
+    const mappings = [
+      { subnetId: "subnet-aaaa1111", allocationId: "eipalloc-0aaaaaaa1" },
+      { subnetId: "subnet-bbbb2222", allocationId: "eipalloc-0bbbbbbb2" },
+    ];
+    const empty = { loadBalancers: [], listeners: [], targetGroups: [] };
+    const p = plan({
+      desired,
+      actual: empty,
+      subnetIds: SUBNETS,
+      explicitName: false,
+      subnetMappings: mappings,
+    });
+    const create = p.changes.find((c) => c.kind === "createLoadBalancer");
+    assert.ok(create?.kind === "createLoadBalancer");
+    assert.deepEqual(create.subnetMappings, mappings);
+
+    const actual = convergedStack();
+    actual.loadBalancers[0] = actualLb({
+      scheme: "internet-facing",
+      addresses: [
+        { subnetId: "subnet-aaaa1111", allocationId: "eipalloc-0aaaaaaa1" },
+        { subnetId: "subnet-bbbb2222", allocationId: "eipalloc-0ccccccc3" },
+      ],
+    });
+    const q = plan({ desired, actual, subnetIds: SUBNETS, explicitName: false, subnetMappings: mappings });
+    assert.equal(q.changes[0]?.kind, "deleteLoadBalancer");
+    assert.deepEqual(
+      q.replacements.map((r) => r.field),
+      ["eip-allocations"],
+    );
+    actual.loadBalancers[0] = actualLb({ scheme: "internet-facing", addresses: mappings });
+    assert.deepEqual(plan({ desired, actual, subnetIds: [], explicitName: false }).changes, []);
   });
 });
