@@ -202,7 +202,7 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         await elbv2.send(
           new ModifyListenerCommand({
             ListenerArn: change.arn,
-            ...listenerInput(change.spec, arnOf(change.targetGroup)),
+            ...changedFields(listenerInput(change.spec, arnOf(change.targetGroup)), change.fields),
           }),
         );
         break;
@@ -270,6 +270,19 @@ function listenerInput(spec: ListenerSpec, targetGroupArn: string) {
     ...(spec.certificates?.[0] ? { Certificates: [{ CertificateArn: spec.certificates[0] }] } : {}),
     ...(spec.sslPolicy ? { SslPolicy: spec.sslPolicy } : {}),
     ...(spec.alpnPolicy ? { AlpnPolicy: [spec.alpnPolicy] } : {}),
+  };
+}
+
+/** Only what changed is sent: a protocol switch to TLS carries its certificate and policy along. */
+function changedFields(input: ReturnType<typeof listenerInput>, fields: string[]) {
+  const has = (f: string) => fields.includes(f);
+  const toTls = has("protocol") && input.Protocol === "TLS";
+  return {
+    ...(has("protocol") ? { Protocol: input.Protocol, Port: input.Port } : {}),
+    ...(has("defaultAction") ? { DefaultActions: input.DefaultActions } : {}),
+    ...((has("certificates") || toTls) && input.Certificates ? { Certificates: input.Certificates } : {}),
+    ...((has("sslPolicy") || toTls) && input.SslPolicy ? { SslPolicy: input.SslPolicy } : {}),
+    ...(has("alpnPolicy") || toTls ? { AlpnPolicy: input.AlpnPolicy ?? ["None"] } : {}),
   };
 }
 

@@ -206,17 +206,18 @@ async function listenerCertificates(
   listenerArn: string,
   defaults: string[],
 ): Promise<string[]> {
-  const extra: string[] = [];
+  const all: { arn: string; isDefault: boolean }[] = [];
   let marker: string | undefined;
   do {
     const page = await elbv2.send(
       new DescribeListenerCertificatesCommand({ ListenerArn: listenerArn, Marker: marker }),
     );
     for (const c of page.Certificates ?? []) {
-      if (c.CertificateArn && !c.IsDefault && !defaults.includes(c.CertificateArn))
-        extra.push(c.CertificateArn);
+      if (c.CertificateArn) all.push({ arn: c.CertificateArn, isDefault: c.IsDefault === true });
     }
     marker = page.NextMarker;
   } while (marker);
-  return [...defaults, ...extra.sort()];
+  const first = all.find((c) => c.isDefault)?.arn ?? defaults[0];
+  const others = [...new Set(all.map((c) => c.arn))].filter((arn) => arn !== first).sort();
+  return first ? [first, ...others] : others;
 }

@@ -11,10 +11,10 @@ import {
 } from "../model/condition.ts";
 import { isSelected, lookalikeWarnings } from "../model/selection.ts";
 import { desiredIngress, ingressEqual } from "../model/status.ts";
-import { chooseSubnets } from "../model/subnets.ts";
+import { chooseSubnets, subnetMappings } from "../model/subnets.ts";
 import { FINALIZER } from "../model/tags.ts";
-import type { ActualStack, DesiredStack, Service } from "../model/types.ts";
-import { replacementMessage } from "../plan/changes.ts";
+import type { DesiredStack, Service } from "../model/types.ts";
+import { replacementMessage, type SubnetMapping } from "../plan/changes.ts";
 import { plan, planDeletion } from "../plan/plan.ts";
 import { type ControllerContext, slicesOf } from "./context.ts";
 
@@ -56,13 +56,12 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
 
   try {
     const actual = await observeStack(ctx.aws.elbv2, ctx.owned, ctx.build.clusterName, key);
-    const subnetIds = await subnetsFor(ctx, desired, actual);
-    const changes = plan({
-      desired,
-      actual,
-      subnetIds,
-      explicitName: Boolean(svc.metadata.annotations?.[NAME_ANNOTATION]),
-    });
+    const explicitName = Boolean(svc.metadata.annotations?.[NAME_ANNOTATION]);
+    let changes = plan({ desired, actual, subnetIds: [], explicitName });
+    // Subnets are looked up only when the NLB is to be created or the annotation names them.
+    if (desired.loadBalancer.subnets || changes.changes.some((c) => c.kind === "createLoadBalancer")) {
+      changes = plan({ desired, actual, explicitName, ...(await subnetsFor(ctx, desired)) });
+    }
     for (const r of changes.replacements) {
       await ctx.writer.event(svc, "Warning", "ReplacementRequired", replacementMessage(r));
     }
@@ -179,15 +178,12 @@ async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promi
   ctx.log.info({ service: key, deleted: changes.length }, "stack deleted");
 }
 
-/** Subnets are only looked up when the NLB is about to be created or the annotation names them. */
+/** The NLB's subnets (by annotation or role tags) and, for fixed addresses, which goes where. */
 async function subnetsFor(
   ctx: ControllerContext,
   desired: DesiredStack,
-  actual: ActualStack,
-): Promise<string[]> {
+): Promise<{ subnetIds: string[]; subnetMappings?: SubnetMapping[] }> {
   const explicit = desired.loadBalancer.subnets;
-  const exists = actual.loadBalancers.some((lb) => lb.scheme === desired.loadBalancer.scheme);
-  if (exists && !explicit) return [];
   const choose = async (refresh: boolean) =>
     chooseSubnets(await ctx.subnets(refresh), {
       clusterName: ctx.build.clusterName,
@@ -199,7 +195,12 @@ async function subnetsFor(
   let chosen = await choose(false);
   if (!chosen.ok) chosen = await choose(true);
   if (!chosen.ok) throw new BuildModelError(chosen.message);
-  return chosen.subnets.map((s) => s.id);
+  const subnetIds = chosen.subnets.map((s) => s.id);
+  const lb = desired.loadBalancer;
+  if (!lb.eipAllocations?.length && !lb.privateIpv4Addresses?.length) return { subnetIds };
+  const mapped = subnetMappings(chosen.subnets, lb);
+  if (!mapped.ok) throw new BuildModelError(mapped.message);
+  return { subnetIds, subnetMappings: mapped.mappings };
 }
 
 function summary(kinds: string[]): string {

@@ -129,7 +129,11 @@ export function plan({ desired, actual, subnetIds, explicitName, subnetMappings 
       changes.push({ kind: "modifyListener", arn: current.arn, spec, targetGroup, fields });
     const haveExtras = current.protocol === "TLS" ? (current.certificates ?? []).slice(1) : [];
     const add = extras.filter((c) => !haveExtras.includes(c));
-    const remove = spec.protocol === "TLS" ? haveExtras.filter((c) => !extras.includes(c)) : [];
+    // The new default certificate is set by ModifyListener: it must not be removed as an extra.
+    const remove =
+      spec.protocol === "TLS"
+        ? haveExtras.filter((c) => !extras.includes(c) && c !== spec.certificates?.[0])
+        : [];
     if (add.length > 0 || remove.length > 0) {
       changes.push({ kind: "setListenerCertificates", listener: { arn: current.arn }, add, remove });
     }
