@@ -1,4 +1,6 @@
 // Parsers for the values of single annotations (the generic shapes live in parse.ts).
+
+import { ipv4ToNumber } from "./ipv4.ts";
 import {
   charCount,
   fail,
@@ -78,3 +80,68 @@ export const proxyProtocol: Parser<"*"> = (raw) =>
 export const tagMap = keyValueMap({ what: "tags", key: tagKeyError, value: tagValue });
 
 export const labelMap = keyValueMap({ what: "node labels", key: labelKeyError, value: labelValue });
+
+const ACM_CERTIFICATE_ARN =
+  /^arn:aws(?:-[a-z]+)*:acm:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+const IAM_CERTIFICATE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:server-certificate(?:\/[\w+=,.@-]+)+$/;
+
+const certificateArn: Parser<string> = (entry) =>
+  entry.length <= 2048 && (ACM_CERTIFICATE_ARN.test(entry) || IAM_CERTIFICATE_ARN.test(entry))
+    ? ok(entry)
+    : fail(
+        entry,
+        "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or an IAM server certificate ARN (arn:aws:iam::<account>:server-certificate/<name>)",
+      );
+
+export const certificateArns: Parser<string[]> = list(certificateArn, "certificate ARNs");
+
+/** A service port by number or by name; `*` stands for every TCP port. */
+export type SslPort = number | string;
+
+const sslPortEntry: Parser<SslPort> = (entry) => {
+  if (entry === "*") return ok("*");
+  const number = portNumber(entry);
+  if (number.ok) return number;
+  if (PORT_NAME.test(entry) && !entry.includes("--")) return ok(entry);
+  return fail(entry, "a service port number from 1 to 65535, the name of a service port, or *");
+};
+
+const sslPortList = list(sslPortEntry, "service port numbers or names");
+
+export const sslPorts: Parser<SslPort[]> = (raw) => {
+  const parsed = sslPortList(raw);
+  if (parsed.ok && parsed.value.includes("*") && parsed.value.length > 1) {
+    return fail(raw, "* alone (every TCP port), or a comma-separated list of service port numbers or names");
+  }
+  return parsed;
+};
+
+export const sslPolicy: Parser<string> = (raw) => {
+  const name = raw.trim();
+  return /^[A-Za-z0-9-]{1,255}$/.test(name)
+    ? ok(name)
+    : fail(
+        raw,
+        "the name of an ELB security policy, letters, digits and hyphens (ELBSecurityPolicy-TLS13-1-2-2021-06)",
+      );
+};
+
+export const servicePortNumbers: Parser<number[]> = list(portNumber, "service port numbers");
+
+const EIP_ALLOCATION_ID = /^eipalloc-[0-9a-f]{8,17}$/;
+
+export const eipAllocationIds: Parser<string[]> = list(
+  (entry) =>
+    EIP_ALLOCATION_ID.test(entry)
+      ? ok(entry)
+      : fail(entry, "an Elastic IP allocation ID (eipalloc-0123456789abcdef0)"),
+  "Elastic IP allocation IDs",
+);
+
+export const ipv4Addresses: Parser<string[]> = list(
+  (entry) =>
+    ipv4ToNumber(entry) === undefined
+      ? fail(entry, "an IPv4 address in dotted decimal (10.0.1.10)")
+      : ok(entry),
+  "IPv4 addresses",
+);

@@ -1,7 +1,14 @@
 // Renders docs/annotations.md from the annotation table. Pure: the writer script and the drift
 // test (test/support/write-annotations-doc.ts, test/unit/model/annotations-doc.test.ts) do the I/O.
 import { stringify } from "yaml";
-import { ANNOTATIONS, type AnnotationSpec, annotationTable, type ValueShape } from "./annotations.ts";
+import {
+  ANNOTATIONS,
+  type AnnotationSpec,
+  annotationTable,
+  exampleKeyOf,
+  REFUSED_ANNOTATIONS,
+  type ValueShape,
+} from "./annotations.ts";
 import { RECONCILED_CONDITION } from "./condition.ts";
 import type { Service } from "./types.ts";
 
@@ -33,13 +40,14 @@ export function renderAnnotationsDoc(specs: readonly AnnotationSpec[] = ANNOTATI
     ...summarySection(specs),
     "## Annotations",
     ...specs.flatMap(annotationSection),
+    ...refusedSection(),
   ];
   return `${blocks.join("\n\n")}\n`;
 }
 
 /** The `metadata.annotations` snippet a section shows for its annotation. */
 export function annotationExampleYaml(spec: AnnotationSpec): string {
-  return stringify({ metadata: { annotations: { [spec.key]: spec.example } } }, { lineWidth: 0 });
+  return stringify({ metadata: { annotations: { [exampleKeyOf(spec)]: spec.example } } }, { lineWidth: 0 });
 }
 
 /** The complete Service shown in the selection section: the smallest manifest this controller serves. */
@@ -107,6 +115,11 @@ function annotationSection(spec: AnnotationSpec): string[] {
   const facts = [`- **Value:** ${prose(refusal(spec, VALUE_PROBES) ?? SHAPE_WORDS[spec.shape])}`];
   const keys = spec.shape === "stringMap" ? refusal(spec, [MAP_KEY_PROBE]) : undefined;
   if (keys !== undefined) facts.push(`- **Keys:** ${prose(keys)}`);
+  if (spec.keyPrefix !== undefined) {
+    facts.unshift(
+      `- **Annotation key:** one per service port, \`${spec.keyPrefix}<port number>\` (\`${exampleKeyOf(spec)}\` for port 80)`,
+    );
+  }
   facts.push(`- **Default:** ${prose(defaultText(spec))}`);
   if (spec.deprecated !== undefined) {
     facts.push(`- **Deprecated:** kept for compatibility; use ${referenceText(spec.deprecated)} instead.`);
@@ -121,6 +134,18 @@ function refusal(spec: AnnotationSpec, probes: readonly string[]): string | unde
     if (!parsed.ok) return parsed.errors[0]?.allowed;
   }
   return undefined;
+}
+
+function refusedSection(): string[] {
+  const rows = Object.entries(REFUSED_ANNOTATIONS).map(
+    ([key, instead]) => `- \`${key}\`: accepts ${prose(instead)}.`,
+  );
+  if (rows.length === 0) return [];
+  return [
+    "## Refused annotations",
+    "These keys would do nothing on an NLB, so a Service carrying them is refused with `InvalidAnnotation` rather than served with the annotation silently ignored.",
+    rows.join("\n"),
+  ];
 }
 
 function defaultText(spec: AnnotationSpec): string {

@@ -1,19 +1,26 @@
 // The one table of Service annotations: key, parser, default, docs text and example.
 // build() reads values only through parseAnnotations(); docs/annotations.md is rendered from ANNOTATIONS.
 import {
+  certificateArns,
+  eipAllocationIds,
   type HealthCheckPortValue,
   healthCheckPath,
   healthCheckPort,
+  ipv4Addresses,
   labelMap,
   loadBalancerName,
   proxyProtocol,
+  servicePortNumbers,
+  sslPolicy,
+  sslPorts,
   subnetList,
   successCodes,
   tagMap,
 } from "./annotation-values.ts";
-import { loadBalancerAttributes, targetGroupAttributes } from "./attributes.ts";
+import { loadBalancerAttributes, s3BucketName, s3Prefix, targetGroupAttributes } from "./attributes.ts";
 import { boolean, integer, oneOf, type Parser } from "./parse.ts";
 import { annotationProblem, textOf } from "./problems.ts";
+import { byCodePoint } from "./sorted.ts";
 import { stackIdOf } from "./tags.ts";
 import type { InputProblem, IpAddressType, Scheme, Service, TargetType } from "./types.ts";
 
@@ -33,10 +40,18 @@ export interface AnnotationSpec<T = unknown> {
   example: string;
   /** Set when the annotation is kept for compatibility only: what to use instead. */
   deprecated?: string;
+  /**
+   * Set for a family of keys, one per service port: `<keyPrefix><port number>`. `key` then shows
+   * the pattern (`...<port>`), and the parsed value is a record from port number to value.
+   */
+  keyPrefix?: string;
   parse: Parser<T>;
 }
 
-type Definition<T> = Omit<AnnotationSpec<T>, "key"> & ({ suffix: string } | { key: string });
+/** An annotation whose key ends in a service port number. */
+export type PerPortAnnotationSpec<T> = AnnotationSpec<T> & { keyPrefix: string };
+
+type Definition<T> = Omit<AnnotationSpec<T>, "key" | "keyPrefix"> & ({ suffix: string } | { key: string });
 
 function define<T>(definition: Definition<T>): AnnotationSpec<T> {
   if ("suffix" in definition) {
@@ -44,6 +59,19 @@ function define<T>(definition: Definition<T>): AnnotationSpec<T> {
     return { ...spec, key: `${ANNOTATION_PREFIX}${suffix}` };
   }
   return definition;
+}
+
+function definePerPort<T>(
+  definition: Omit<AnnotationSpec<T>, "key" | "keyPrefix"> & { suffix: string },
+): PerPortAnnotationSpec<T> {
+  const { suffix, ...spec } = definition;
+  const keyPrefix = `${ANNOTATION_PREFIX}${suffix}`;
+  return { ...spec, key: `${keyPrefix}<port>`, keyPrefix };
+}
+
+/** The key a docs example shows: the key itself, or for a per-port family the key for port 80. */
+export function exampleKeyOf(spec: AnnotationSpec): string {
+  return spec.keyPrefix === undefined ? spec.key : `${spec.keyPrefix}80`;
 }
 
 export const annotationTable = {
@@ -210,23 +238,167 @@ export const annotationTable = {
     example: "*",
     parse: proxyProtocol,
   }),
+  targetGroupAttributesPerPort: definePerPort({
+    suffix: "target-group-attributes.",
+    shape: "stringMap",
+    default: "",
+    docs: "Target group attributes for the target group of one service port, given by number at the end of the key; merged over target-group-attributes for that target group only. The same keys and values as target-group-attributes. A port the Service does not have is refused. The proxy-protocol annotations win over proxy_protocol_v2.enabled given here.",
+    example: "deregistration_delay.timeout_seconds=0,preserve_client_ip.enabled=false",
+    parse: targetGroupAttributes,
+  }),
+  proxyProtocolPerTargetGroup: define({
+    suffix: "proxy-protocol-per-target-group",
+    shape: "stringList",
+    default: "",
+    docs: "Service port numbers whose target groups get proxy protocol v2 (proxy_protocol_v2.enabled=true), whatever the target group attributes say. A port the Service does not have is refused. proxy-protocol `*` still turns it on everywhere.",
+    example: "80",
+    parse: servicePortNumbers,
+  }),
+  sslCert: define({
+    suffix: "ssl-cert",
+    shape: "stringList",
+    default: "",
+    docs: "ACM or IAM server certificate ARNs for TLS listeners; the first is the listener's default certificate. The listeners of the ports in ssl-ports (all TCP ports when ssl-ports is not set) terminate TLS; UDP and TCP_UDP listeners are never TLS.",
+    example: "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+    parse: certificateArns,
+  }),
+  sslPorts: define({
+    suffix: "ssl-ports",
+    shape: "stringList",
+    default: "every TCP port, when ssl-cert is set",
+    docs: "The service ports, by number or by name, whose listeners are TLS; `*` means every TCP port. Needs ssl-cert. A port the Service does not have, a UDP port, or a port shared by TCP and UDP (a TCP_UDP listener) is refused.",
+    example: "443",
+    parse: sslPorts,
+  }),
+  sslNegotiationPolicy: define({
+    suffix: "ssl-negotiation-policy",
+    shape: "string",
+    default: "ELBSecurityPolicy-2016-08 (TLS listeners only)",
+    docs: "The security policy of the TLS listeners: which TLS versions and ciphers they accept. Has no effect without ssl-cert.",
+    example: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    parse: sslPolicy,
+  }),
+  backendProtocol: define({
+    suffix: "backend-protocol",
+    shape: "string",
+    default: "tcp",
+    docs: "`tcp` or `ssl`. With `ssl` the target groups behind TLS listeners are TLS too, so the NLB speaks TLS to the targets; other target groups are unchanged. AWS cannot change a target group's protocol, so switching replaces those target groups.",
+    example: "ssl",
+    parse: oneOf(["tcp", "ssl"]),
+  }),
+  alpnPolicy: define({
+    suffix: "alpn-policy",
+    shape: "string",
+    default: "",
+    docs: "The ALPN policy of the TLS listeners: `HTTP1Only`, `HTTP2Only`, `HTTP2Optional`, `HTTP2Preferred` or `None`. Has no effect without ssl-cert.",
+    example: "HTTP2Preferred",
+    parse: oneOf(["HTTP1Only", "HTTP2Only", "HTTP2Optional", "HTTP2Preferred", "None"]),
+  }),
+  crossZoneLoadBalancingEnabled: define({
+    suffix: "cross-zone-load-balancing-enabled",
+    shape: "boolean",
+    default: "",
+    docs: "Sets the NLB attribute load_balancing.cross_zone.enabled. The attributes annotation wins when it sets the same attribute.",
+    example: "true",
+    deprecated: `${ANNOTATION_PREFIX}attributes`,
+    parse: boolean,
+  }),
+  accessLogEnabled: define({
+    suffix: "access-log-enabled",
+    shape: "boolean",
+    default: "",
+    docs: "Sets the NLB attribute access_logs.s3.enabled; `true` needs a bucket (access-log-s3-bucket-name or access_logs.s3.bucket in attributes). The attributes annotation wins when it sets the same attribute.",
+    example: "false",
+    deprecated: `${ANNOTATION_PREFIX}attributes`,
+    parse: boolean,
+  }),
+  accessLogS3BucketName: define({
+    suffix: "access-log-s3-bucket-name",
+    shape: "string",
+    default: "",
+    docs: "Sets the NLB attribute access_logs.s3.bucket. The attributes annotation wins when it sets the same attribute.",
+    example: "my-access-logs",
+    deprecated: `${ANNOTATION_PREFIX}attributes`,
+    parse: (raw) => s3BucketName(raw.trim()),
+  }),
+  accessLogS3BucketPrefix: define({
+    suffix: "access-log-s3-bucket-prefix",
+    shape: "string",
+    default: "",
+    docs: "Sets the NLB attribute access_logs.s3.prefix. The attributes annotation wins when it sets the same attribute.",
+    example: "nlb/shop",
+    deprecated: `${ANNOTATION_PREFIX}attributes`,
+    parse: (raw) =>
+      /[\p{Zl}\p{Zp}]/u.test(raw)
+        ? { ok: false, errors: [{ value: raw, allowed: "text of at most 1024 characters on one line" }] }
+        : s3Prefix(raw.trim()),
+  }),
+  eipAllocations: define({
+    suffix: "eip-allocations",
+    shape: "stringList",
+    default: "",
+    docs: "Elastic IP allocation IDs for an internet-facing NLB, one per subnet, in the order of the NLB's subnets. Refused for an internal NLB, and when the count differs from the number of subnets. AWS cannot change an NLB's addresses, so changing them replaces the NLB.",
+    example: "eipalloc-0123456789abcdef0,eipalloc-0123456789abcdef1",
+    parse: eipAllocationIds,
+  }),
+  privateIpv4Addresses: define({
+    suffix: "private-ipv4-addresses",
+    shape: "stringList",
+    default: "",
+    docs: "Private IPv4 addresses for an internal NLB, one per subnet, in the order of the NLB's subnets, each inside its subnet's CIDR and not one of the five addresses AWS reserves there. Refused for an internet-facing NLB, and when the count differs from the number of subnets. AWS cannot change an NLB's addresses, so changing them replaces the NLB.",
+    example: "10.0.1.10",
+    parse: ipv4Addresses,
+  }),
 } as const;
 
-type Table = typeof annotationTable;
-type ValueOf<S> = S extends AnnotationSpec<infer T> ? T : never;
+/**
+ * Keys refused outright, with what to do instead. Empty on purpose: an annotation that has no effect
+ * on an NLB (e.g. access-log-emit-interval, Classic/ALB only) gets a Warning event and is ignored, so
+ * manifests written for the AWS Load Balancer Controller apply unchanged.
+ */
+export const REFUSED_ANNOTATIONS: Readonly<Record<string, string>> = {};
 
-/** The parsed value of every annotation present and valid; absent ones are undefined. */
+type Table = typeof annotationTable;
+type ValueOf<S> =
+  S extends PerPortAnnotationSpec<infer T>
+    ? Record<number, T>
+    : S extends AnnotationSpec<infer T>
+      ? T
+      : never;
+
+/**
+ * The parsed value of every annotation present and valid; absent ones are undefined. A per-port
+ * family holds a record from service port number to value.
+ */
 export type AnnotationValues = { -readonly [K in keyof Table]?: ValueOf<Table[K]> };
 
 /** Every annotation this controller reads, in table order (the docs generator renders this). */
 export const ANNOTATIONS: readonly AnnotationSpec[] = Object.values(annotationTable) as AnnotationSpec[];
 
-export const KNOWN_ANNOTATION_KEYS: ReadonlySet<string> = new Set(ANNOTATIONS.map((spec) => spec.key));
+/** The exact keys of the table; per-port families are matched by isKnownAnnotationKey(). */
+export const KNOWN_ANNOTATION_KEYS: ReadonlySet<string> = new Set(
+  ANNOTATIONS.filter((spec) => spec.keyPrefix === undefined).map((spec) => spec.key),
+);
+
+const PER_PORT_SPECS = ANNOTATIONS.filter(
+  (spec): spec is PerPortAnnotationSpec<unknown> => spec.keyPrefix !== undefined,
+);
+
+/** Whether this controller reads (or deliberately refuses) the key. */
+export function isKnownAnnotationKey(key: string): boolean {
+  return (
+    KNOWN_ANNOTATION_KEYS.has(key) ||
+    Object.hasOwn(REFUSED_ANNOTATIONS, key) ||
+    PER_PORT_SPECS.some((spec) => key.startsWith(spec.keyPrefix))
+  );
+}
 
 export interface ParsedAnnotations {
   values: AnnotationValues;
   problems: InputProblem[];
 }
+
+const PORT_SUFFIX = /^[1-9]\d{0,4}$/;
 
 /** Parses every annotation of the table that the Service carries; collects all problems, never throws. */
 export function parseAnnotations(service: Service): ParsedAnnotations {
@@ -234,19 +406,52 @@ export function parseAnnotations(service: Service): ParsedAnnotations {
   const annotations = service.metadata?.annotations ?? {};
   const values: Record<string, unknown> = {};
   const problems: InputProblem[] = [];
-  for (const [field, spec] of Object.entries(annotationTable) as [keyof Table, AnnotationSpec][]) {
-    if (!Object.hasOwn(annotations, spec.key)) continue;
-    const raw: unknown = annotations[spec.key];
+  /** The value of one key, or undefined after recording its problems. */
+  const parseOne = (spec: AnnotationSpec, key: string): { value: unknown } | undefined => {
+    const raw: unknown = annotations[key];
     if (typeof raw !== "string") {
       // Kubernetes only stores strings; a manifest file (plan -f) can hold a map or a number here.
       problems.push(
-        annotationProblem(object, spec.key, { value: textOf(raw), allowed: "a string (quote it in YAML)" }),
+        annotationProblem(object, key, { value: textOf(raw), allowed: "a string (quote it in YAML)" }),
       );
-      continue;
+      return undefined;
     }
     const parsed = spec.parse(raw);
-    if (parsed.ok) values[field] = parsed.value;
-    else for (const error of parsed.errors) problems.push(annotationProblem(object, spec.key, error));
+    if (parsed.ok) return { value: parsed.value };
+    for (const error of parsed.errors) problems.push(annotationProblem(object, key, error));
+    return undefined;
+  };
+
+  const keys = Object.keys(annotations).sort(byCodePoint);
+  for (const [field, spec] of Object.entries(annotationTable) as [keyof Table, AnnotationSpec][]) {
+    if (spec.keyPrefix !== undefined) {
+      const byPort: Record<number, unknown> = {};
+      for (const key of keys.filter((k) => k.startsWith(spec.keyPrefix!))) {
+        const suffix = key.slice(spec.keyPrefix.length);
+        const port = Number(suffix);
+        if (!PORT_SUFFIX.test(suffix) || port > 65535) {
+          problems.push(
+            annotationProblem(object, key, {
+              value: suffix,
+              allowed: `a key ending in a service port number from 1 to 65535 (${spec.keyPrefix}443)`,
+            }),
+          );
+          continue;
+        }
+        const parsed = parseOne(spec, key);
+        if (parsed) byPort[port] = parsed.value;
+      }
+      if (Object.keys(byPort).length > 0) values[field] = byPort;
+      continue;
+    }
+    if (!Object.hasOwn(annotations, spec.key)) continue;
+    const parsed = parseOne(spec, spec.key);
+    if (parsed) values[field] = parsed.value;
+  }
+  for (const key of keys) {
+    if (!Object.hasOwn(REFUSED_ANNOTATIONS, key)) continue;
+    const instead = REFUSED_ANNOTATIONS[key]!;
+    problems.push(annotationProblem(object, key, { value: textOf(annotations[key]), allowed: instead }));
   }
   return { values: values as AnnotationValues, problems };
 }

@@ -4,7 +4,8 @@
 import { booleanText, charCount, fail, integer, keyValueMap, ok, oneOf, type Parser } from "./parse.ts";
 import type { ValueError } from "./problems.ts";
 
-const anyText: Parser<string> = (raw) =>
+/** An access log prefix: S3 keys may hold any character but control characters. */
+export const s3Prefix: Parser<string> = (raw) =>
   charCount(raw) <= 1024 && !/[\p{Cc}]/u.test(raw) ? ok(raw) : fail(raw, "text of at most 1024 characters");
 
 const integerText =
@@ -22,7 +23,7 @@ const offOr =
     return parsed.ok ? parsed : fail(raw, `off, or ${parsed.errors[0]?.allowed ?? "a number"}`);
   };
 
-const s3BucketName: Parser<string> = (raw) =>
+export const s3BucketName: Parser<string> = (raw) =>
   raw === "" || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw)
     ? ok(raw)
     : fail(raw, "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-'");
@@ -30,7 +31,7 @@ const s3BucketName: Parser<string> = (raw) =>
 export const LOAD_BALANCER_ATTRIBUTES: Readonly<Record<string, Parser<string>>> = {
   "access_logs.s3.bucket": s3BucketName,
   "access_logs.s3.enabled": booleanText,
-  "access_logs.s3.prefix": anyText,
+  "access_logs.s3.prefix": s3Prefix,
   "deletion_protection.enabled": booleanText,
   "dns_record.client_routing_policy": oneOf([
     "any_availability_zone",

@@ -1,12 +1,16 @@
 // build(): a Service, its EndpointSlices and the cluster's Nodes in; the desired NLB stack out.
 // Pure and total: every problem with the input is collected and returned, nothing throws.
+import { fixedAddressesOf } from "./addresses.ts";
 import { type AnnotationValues, annotationTable, parseAnnotations } from "./annotations.ts";
 import { healthCheckFor } from "./health-check.ts";
+import { loadBalancerAttributesOf } from "./load-balancer-attributes.ts";
 import { generatedLoadBalancerName, targetGroupName } from "./naming.ts";
 import { annotationProblem, specProblem, textOf } from "./problems.ts";
 import { sortedRecord } from "./sorted.ts";
 import { LOAD_BALANCER_RESOURCE, ownershipTags, stackIdOf } from "./tags.ts";
+import { targetGroupAttributesByPort } from "./target-group-attributes.ts";
 import { instanceTargets, ipTargets, slicesOfService } from "./targets.ts";
+import { tlsSettings } from "./tls.ts";
 import type {
   BuildConfig,
   BuildResult,
@@ -18,6 +22,7 @@ import type {
   Scheme,
   Service,
   ServicePort,
+  TargetGroupProtocol,
   TargetGroupSpec,
   TargetType,
 } from "./types.ts";
@@ -26,7 +31,6 @@ export const MAX_LISTENERS = 50;
 export const MAX_TAGS = 50;
 /** Target group port for ip targets behind a named targetPort: AWS registers each target with its own port. */
 export const NAMED_TARGET_PORT_PLACEHOLDER = 1;
-const PROXY_PROTOCOL_ATTRIBUTE = "proxy_protocol_v2.enabled";
 
 interface IndexedPort {
   index: number;
@@ -52,7 +56,7 @@ export function build(
   const stackId = stackIdOf(service);
   const { values, problems } = parseAnnotations(service);
   problems.push(...metadataProblems(service, stackId));
-  const scheme = schemeOf(values, config);
+  const { scheme, source: schemeSource } = schemeOf(values, config);
   const targetType: TargetType =
     values.type === "nlb-ip" ? "ip" : (values.targetType ?? config.defaultTargetType);
 
@@ -61,6 +65,15 @@ export function build(
   const health = healthCheckFor(service, targetType, values);
   problems.push(...health.problems);
   const userTags = userTagsOf(values, config, stackId, problems);
+  const tls = tlsSettings(values, groups, stackId, problems);
+  const attributesFor = targetGroupAttributesByPort(
+    values,
+    groups.map((group) => group.port),
+    stackId,
+    problems,
+  );
+  const loadBalancerAttributes = loadBalancerAttributesOf(values, stackId, problems);
+  const addresses = fixedAddressesOf(values, scheme, schemeSource, stackId, problems);
   if (problems.length > 0) return { ok: false, problems };
 
   const tagsFor = (resource: string) =>
@@ -69,31 +82,30 @@ export function build(
       ...config.defaultTags,
       ...ownershipTags(config.clusterName, stackId, resource),
     });
-  const attributes = sortedRecord({
-    [PROXY_PROTOCOL_ATTRIBUTE]: "false",
-    ...values.targetGroupAttributes,
-    ...(values.proxyProtocol === "*" ? { [PROXY_PROTOCOL_ATTRIBUTE]: "true" } : {}),
-  });
+  const isTls = (group: PortGroup) => tls?.ports.has(group.port) === true;
+  const targetGroupProtocol = (group: PortGroup): TargetGroupProtocol =>
+    isTls(group) ? (tls?.tlsTargets ? "TLS" : "TCP") : group.protocol;
   const serviceSlices = targetType === "ip" ? slicesOfService(service, slices) : [];
 
   const targetGroups: TargetGroupSpec[] = groups.map((group, i) => {
     const id = `${stackId}:${group.port}`;
     const port = targetGroupPorts[i]!;
+    const protocol = targetGroupProtocol(group);
     return {
       id,
       name: targetGroupName(config.clusterName, service, {
         port: group.port,
-        protocol: group.protocol,
+        protocol,
         targetType,
         targetPort: port,
         ipAddressType: "ipv4",
       }),
       targetType,
-      protocol: group.protocol,
+      protocol,
       port,
       ipAddressType: "ipv4",
       healthCheck: structuredClone(health.healthCheck),
-      attributes: { ...attributes },
+      attributes: attributesFor(group.port),
       tags: tagsFor(id),
       targets:
         targetType === "instance"
@@ -110,13 +122,21 @@ export function build(
       scheme,
       ipAddressType: values.ipAddressType ?? "ipv4",
       ...(values.subnets === undefined ? {} : { subnets: values.subnets }),
-      attributes: sortedRecord(values.attributes ?? {}),
+      ...addresses,
+      attributes: loadBalancerAttributes,
       tags: tagsFor(LOAD_BALANCER_RESOURCE),
     },
     listeners: groups.map((group, i) => ({
       port: group.port,
-      protocol: group.protocol,
+      protocol: isTls(group) ? "TLS" : group.protocol,
       targetGroup: targetGroups[i]!.id,
+      ...(tls && isTls(group)
+        ? {
+            certificates: [...tls.certificates],
+            sslPolicy: tls.sslPolicy,
+            ...(tls.alpnPolicy === undefined ? {} : { alpnPolicy: tls.alpnPolicy }),
+          }
+        : {}),
     })),
     targetGroups,
   };
@@ -124,10 +144,15 @@ export function build(
 }
 
 /** The scheme annotation wins; else the deprecated internal annotation; else the configured default. */
-function schemeOf(values: AnnotationValues, config: BuildConfig): Scheme {
-  if (values.scheme !== undefined) return values.scheme;
-  if (values.internal !== undefined) return values.internal ? "internal" : "internet-facing";
-  return config.defaultScheme;
+function schemeOf(values: AnnotationValues, config: BuildConfig): { scheme: Scheme; source: string } {
+  if (values.scheme !== undefined)
+    return { scheme: values.scheme, source: `annotation ${annotationTable.scheme.key}` };
+  if (values.internal !== undefined)
+    return {
+      scheme: values.internal ? "internal" : "internet-facing",
+      source: `annotation ${annotationTable.internal.key}`,
+    };
+  return { scheme: config.defaultScheme, source: "the controller's --default-scheme" };
 }
 
 function portGroups(service: Service, object: string, problems: InputProblem[]): PortGroup[] {

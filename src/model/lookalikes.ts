@@ -1,5 +1,10 @@
 // Warnings for annotations that look like LBC's but that this controller does not act on.
-import { ANNOTATION_PREFIX, annotationTable, KNOWN_ANNOTATION_KEYS } from "./annotations.ts";
+import {
+  ANNOTATION_PREFIX,
+  annotationTable,
+  isKnownAnnotationKey,
+  KNOWN_ANNOTATION_KEYS,
+} from "./annotations.ts";
 import { quoteValue } from "./problems.ts";
 import { byCodePoint } from "./sorted.ts";
 import type { Service } from "./types.ts";
@@ -7,18 +12,6 @@ import type { Service } from "./types.ts";
 /** LBC annotations this controller recognises but does not implement (yet): they are ignored. */
 const NOT_YET_SUPPORTED = new Set(
   [
-    "proxy-protocol-per-target-group",
-    "access-log-enabled",
-    "access-log-s3-bucket-name",
-    "access-log-s3-bucket-prefix",
-    "cross-zone-load-balancing-enabled",
-    "ssl-cert",
-    "ssl-ports",
-    "ssl-negotiation-policy",
-    "backend-protocol",
-    "alpn-policy",
-    "eip-allocations",
-    "private-ipv4-addresses",
     "ipv6-addresses",
     "security-groups",
     "manage-backend-security-group-rules",
@@ -33,19 +26,16 @@ const NOT_YET_SUPPORTED = new Set(
     .map((suffix) => `${ANNOTATION_PREFIX}${suffix}`)
     .concat(["service.beta.kubernetes.io/load-balancer-source-ranges"]),
 );
-const NOT_YET_SUPPORTED_FAMILIES = [
-  `${ANNOTATION_PREFIX}target-group-attributes.`,
-  `${ANNOTATION_PREFIX}listener-attributes.`,
-];
+const NOT_YET_SUPPORTED_FAMILIES = [`${ANNOTATION_PREFIX}listener-attributes.`];
 
-/** Annotations of the in-tree provider's Classic Load Balancers, meaningless for an NLB. */
+/** Annotations of Classic (and Application) Load Balancers, meaningless for an NLB. */
 const CLASSIC_ONLY = new Set(
   [
+    "access-log-emit-interval",
     "connection-draining-enabled",
     "connection-draining-timeout",
     "connection-idle-timeout",
     "extra-security-groups",
-    "access-log-emit-interval",
   ].map((suffix) => `${ANNOTATION_PREFIX}${suffix}`),
 );
 
@@ -64,7 +54,7 @@ export function lookalikeWarnings(service: Service): string[] {
 }
 
 function keyWarning(key: string): string | undefined {
-  if (KNOWN_ANNOTATION_KEYS.has(key)) return undefined;
+  if (isKnownAnnotationKey(key)) return undefined;
   const shown = key.length > 120 ? `${key.slice(0, 120)}…` : key;
   if (NOT_YET_SUPPORTED.has(key) || NOT_YET_SUPPORTED_FAMILIES.some((family) => key.startsWith(family))) {
     return `annotation ${shown} is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`;

@@ -55,13 +55,13 @@ export const booleanText: Parser<string> = (raw) => {
 };
 
 /** A comma-separated list: entries trimmed, none empty, none repeated. */
-export function list(item: Parser<string>, what: string): Parser<string[]> {
+export function list<T extends string | number>(item: Parser<T>, what: string): Parser<T[]> {
   return (raw) => {
     const shape = `a comma-separated list of ${what}`;
     if (raw.trim() === "") return fail(raw, `${shape}, at least one`);
     const errors: ValueError[] = [];
-    const seen = new Set<string>();
-    const values: string[] = [];
+    const seen = new Set<T>();
+    const values: T[] = [];
     for (const part of raw.split(",")) {
       const entry = part.trim();
       if (entry === "") {

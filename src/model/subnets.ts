@@ -1,8 +1,10 @@
 // Which subnets an NLB goes into: the annotation's list resolved against the VPC, or discovery by
 // role tag, one subnet per availability zone.
 import { SUBNET_ID } from "./annotation-values.ts";
+import { annotationTable } from "./annotations.ts";
+import { blockContains, ipv4ToNumber, numberToIpv4, parseIpv4Cidr } from "./ipv4.ts";
 import { byCodePoint } from "./sorted.ts";
-import type { Scheme, Subnet } from "./types.ts";
+import type { LoadBalancerSpec, Scheme, Subnet } from "./types.ts";
 
 export const PUBLIC_ROLE_TAG = "kubernetes.io/role/elb";
 export const INTERNAL_ROLE_TAG = "kubernetes.io/role/internal-elb";
@@ -102,4 +104,67 @@ function preferred(a: Subnet, b: Subnet, isOurs: (subnet: Subnet) => boolean): b
 
 function inZoneOrder(subnets: Subnet[]): Subnet[] {
   return subnets.sort((a, b) => byCodePoint(a.zone, b.zone) || byCodePoint(a.id, b.id));
+}
+
+export interface SubnetMapping {
+  subnetId: string;
+  allocationId?: string;
+  privateIpv4Address?: string;
+}
+
+export type SubnetMappings = { ok: true; mappings: SubnetMapping[] } | { ok: false; message: string };
+
+/** AWS keeps the first four addresses and the last address of every subnet for itself. */
+const RESERVED_AT_START = 4;
+
+/**
+ * One mapping per chosen subnet, in order, with the NLB's Elastic IP or private IPv4 address for
+ * that subnet: the i-th address goes to the i-th subnet. Refuses a count that differs from the
+ * subnets, and a private address outside its subnet's CIDR or among the addresses AWS reserves.
+ */
+export function subnetMappings(subnets: Subnet[], lb: LoadBalancerSpec): SubnetMappings {
+  const subnetList = subnets.map((subnet) => subnet.id).join(", ");
+  const countProblem = (key: string, addresses: string[], what: string): string | undefined =>
+    addresses.length === subnets.length
+      ? undefined
+      : `annotation ${key} gives ${addresses.length} ${what} but the NLB has ${subnets.length} subnet${subnets.length === 1 ? "" : "s"} (${subnetList || "none"}); give one per subnet, in this order`;
+
+  const eips = lb.eipAllocations;
+  const privateIps = lb.privateIpv4Addresses;
+  const problem =
+    (eips && countProblem(annotationTable.eipAllocations.key, eips, "Elastic IP allocations")) ??
+    (privateIps &&
+      countProblem(annotationTable.privateIpv4Addresses.key, privateIps, "private IPv4 addresses"));
+  if (problem) return { ok: false, message: problem };
+
+  const mappings: SubnetMapping[] = [];
+  for (const [i, subnet] of subnets.entries()) {
+    const mapping: SubnetMapping = { subnetId: subnet.id };
+    const allocationId = eips?.[i];
+    if (allocationId !== undefined) mapping.allocationId = allocationId;
+    const address = privateIps?.[i];
+    if (address !== undefined) {
+      const message = privateAddressProblem(address, subnet);
+      if (message) return { ok: false, message };
+      mapping.privateIpv4Address = address;
+    }
+    mappings.push(mapping);
+  }
+  return { ok: true, mappings };
+}
+
+function privateAddressProblem(address: string, subnet: Subnet): string | undefined {
+  const where = `private IPv4 address ${address} (annotation ${annotationTable.privateIpv4Addresses.key})`;
+  const value = ipv4ToNumber(address);
+  if (value === undefined) return `${where} is not an IPv4 address`;
+  const block = parseIpv4Cidr(subnet.cidr);
+  if (block === undefined)
+    return `${where}: subnet ${subnet.id} has no IPv4 CIDR block to check it against (${JSON.stringify(subnet.cidr)})`;
+  if (!blockContains(block, value))
+    return `${where} is not inside subnet ${subnet.id}, whose CIDR is ${subnet.cidr}`;
+  const firstFree = block.first + RESERVED_AT_START;
+  if (value < firstFree || value === block.last) {
+    return `${where} is reserved by AWS in subnet ${subnet.id} (${subnet.cidr}): the first four addresses (${numberToIpv4(block.first)} to ${numberToIpv4(firstFree - 1)}) and the last (${numberToIpv4(block.last)}) cannot be assigned`;
+  }
+  return undefined;
 }

@@ -99,11 +99,21 @@ function assertWellFormedStack(stack: DesiredStack, input: Scenario, config: Bui
   for (const listener of stack.listeners) {
     assert.ok(ids.has(listener.targetGroup), `listener ${listener.port} -> ${listener.targetGroup}`);
     const tg = stack.targetGroups.find((t) => t.id === listener.targetGroup)!;
-    assert.equal(tg.protocol, listener.protocol);
     assert.equal(tg.id, `${stackId}:${listener.port}`);
     const protocols = new Set(ports.filter((p) => p.port === listener.port).map((p) => p.protocol ?? "TCP"));
     const expected = protocols.size === 2 ? "TCP_UDP" : [...protocols][0];
-    assert.equal(listener.protocol, expected, `listener ${listener.port}`);
+    if (listener.protocol === "TLS") {
+      // ssl-cert terminates TLS on TCP ports only; the group is TLS with backend-protocol ssl, else TCP.
+      assert.equal(expected, "TCP", `TLS listener ${listener.port} on a TCP port`);
+      assert.ok(listener.certificates?.length, `TLS listener ${listener.port} has a certificate`);
+      assert.ok(
+        tg.protocol === "TLS" || tg.protocol === "TCP",
+        `target group of TLS listener ${listener.port}`,
+      );
+    } else {
+      assert.equal(tg.protocol, listener.protocol);
+      assert.equal(listener.protocol, expected, `listener ${listener.port}`);
+    }
   }
 
   const nodeTargets = new Set(input.nodes.map((n) => n.spec?.providerID?.split("/").pop()));

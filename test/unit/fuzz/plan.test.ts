@@ -45,6 +45,7 @@ const CREATIONS = new Set<Change["kind"]>([
   "registerTargets",
   "createLoadBalancer",
   "createListener",
+  "setListenerCertificates",
 ]);
 const DELETIONS = new Set<Change["kind"]>(["deleteLoadBalancer", "deleteListener", "deleteTargetGroup"]);
 
@@ -289,7 +290,13 @@ describe("simulateApply(), the ELBv2 the plan properties run against", () => {
         tags: {},
       },
     ]);
-    refused([{ kind: "createLoadBalancer", spec: desiredStack().loadBalancer, subnetIds: SUBNETS }]);
+    refused([
+      {
+        kind: "createLoadBalancer",
+        spec: desiredStack().loadBalancer,
+        subnetMappings: SUBNETS.map((subnetId) => ({ subnetId })),
+      },
+    ]);
   });
 
   it("refuses unknown ARNs, groups used before they exist, and listeners that do not fit their group", () => {

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { ANNOTATIONS, annotationTable, parseAnnotations } from "../../../src/model/annotations.ts";
+import {
+  ANNOTATIONS,
+  annotationTable,
+  exampleKeyOf,
+  parseAnnotations,
+} from "../../../src/model/annotations.ts";
 import {
   ANNOTATIONS_DOC_PATH,
   annotationExampleYaml,
@@ -39,7 +44,10 @@ function serviceWith(annotations: Record<string, string>, loadBalancerClass?: st
     spec: {
       type: "LoadBalancer",
       ...(loadBalancerClass === undefined ? {} : { loadBalancerClass }),
-      ports: [{ name: "http", port: 80, protocol: "TCP", targetPort: 8080, nodePort: 30080 }],
+      ports: [
+        { name: "http", port: 80, protocol: "TCP", targetPort: 8080, nodePort: 30080 },
+        { name: "https", port: 443, protocol: "TCP", targetPort: 8443, nodePort: 30443 },
+      ],
     },
   };
 }
@@ -95,7 +103,7 @@ describe("docs/annotations.md", () => {
       const parsed = parseYaml(annotationExampleYaml(spec)) as {
         metadata: { annotations: Record<string, unknown> };
       };
-      assert.deepEqual(parsed.metadata.annotations, { [spec.key]: spec.example }, spec.key);
+      assert.deepEqual(parsed.metadata.annotations, { [exampleKeyOf(spec)]: spec.example }, spec.key);
     }
   });
 
@@ -119,13 +127,27 @@ describe("docs/annotations.md", () => {
   });
 });
 
+/** Annotations an example needs beside it to build: ssl-ports needs ssl-cert, EIPs an internet-facing NLB. */
+const COMPANIONS: Record<string, Record<string, string>> = {
+  [annotationTable.sslPorts.key]: { [annotationTable.sslCert.key]: annotationTable.sslCert.example },
+  [annotationTable.eipAllocations.key]: { [annotationTable.scheme.key]: "internet-facing" },
+};
+
 describe("the example of every annotation", () => {
   for (const spec of ANNOTATIONS) {
     it(`${spec.key}: ${JSON.stringify(spec.example)} parses and builds without problems`, () => {
-      const service = serviceWith({ [spec.key]: spec.example }, config.loadBalancerClass);
+      const companions = COMPANIONS[spec.key] ?? {};
+      const service = serviceWith(
+        { ...companions, [exampleKeyOf(spec)]: spec.example },
+        config.loadBalancerClass,
+      );
       const { values, problems } = parseAnnotations(service);
       assert.deepEqual(problems, []);
-      assert.equal(Object.keys(values).length, 1, "the example yields a value");
+      assert.equal(
+        Object.keys(values).length,
+        1 + Object.keys(companions).length,
+        "the example yields a value",
+      );
       const result = build(service, [], nodes, config);
       assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
     });

@@ -118,16 +118,38 @@ describe("lookalikeWarnings", () => {
         service(
           { loadBalancerClass: CLASS },
           {
-            [`${P}ssl-cert`]: "arn:aws:acm:us-west-2:111122223333:certificate/abc",
-            [`${P}target-group-attributes.443`]: "stickiness.enabled=true",
+            [`${P}security-groups`]: "sg-0123456789abcdef0",
+            [`${P}listener-attributes.TCP-443`]: "tcp.idle_timeout.seconds=60",
           },
         ),
       ),
       [
-        `annotation ${P}ssl-cert is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
-        `annotation ${P}target-group-attributes.443 is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
+        `annotation ${P}listener-attributes.TCP-443 is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
+        `annotation ${P}security-groups is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
       ],
     );
+  });
+
+  it("says nothing about the annotations of issue 4 it now reads, per-port keys and refused keys included", () => {
+    const annotations = Object.fromEntries(
+      [
+        "ssl-cert",
+        "ssl-ports",
+        "ssl-negotiation-policy",
+        "backend-protocol",
+        "alpn-policy",
+        "proxy-protocol-per-target-group",
+        "target-group-attributes.443",
+        "target-group-attributes.not-a-port",
+        "cross-zone-load-balancing-enabled",
+        "access-log-enabled",
+        "access-log-s3-bucket-name",
+        "access-log-s3-bucket-prefix",
+        "eip-allocations",
+        "private-ipv4-addresses",
+      ].map((suffix) => [`${P}${suffix}`, "x"]),
+    );
+    assert.deepEqual(lookalikeWarnings(service({ loadBalancerClass: CLASS }, annotations)), []);
   });
 
   it("says when an annotation is for Classic Load Balancers only", () => {
