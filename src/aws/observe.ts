@@ -59,6 +59,7 @@ export async function observeStack(
       scheme: (lb.Scheme ?? "internal") as Scheme,
       ipAddressType: lb.IpAddressType ?? "ipv4",
       subnets: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId ?? "").filter(Boolean),
+      reportsAddresses: (lb.AvailabilityZones ?? []).some((z) => (z.LoadBalancerAddresses ?? []).length > 0),
       addresses: (lb.AvailabilityZones ?? []).flatMap((z) =>
         (z.LoadBalancerAddresses ?? [])
           .filter((a) => a.AllocationId || a.PrivateIPv4Address)

@@ -187,6 +187,8 @@ export interface ActualLoadBalancer {
   subnets: string[];
   /** Fixed addresses per subnet (EIP allocations, private IPv4), as AWS reports them. */
   addresses?: { subnetId: string; allocationId?: string; privateIpv4Address?: string }[];
+  /** Whether AWS listed per-subnet addresses at all (some emulators do not): decides if "none" is known. */
+  reportsAddresses?: boolean;
   state?: string;
   attributes: Record<string, string>;
   tags: Record<string, string>;

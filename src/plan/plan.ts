@@ -264,7 +264,11 @@ function addressDifferences(want: LoadBalancerSpec, lb: ActualLoadBalancer): [st
   const compare = (field: string, desired: string[] | undefined, actual: string[]) => {
     const d = [...(desired ?? [])].sort();
     const a = [...actual].sort();
-    if (d.join() !== a.join()) out.push([field, a.join(",") || "none", d.join(",") || "none"]);
+    if (d.join() === a.join()) return;
+    // "None" is only trusted when AWS listed the NLB's addresses: replacing an NLB on an unknown is
+    // not a risk worth taking.
+    if (a.length === 0 && !lb.reportsAddresses) return;
+    out.push([field, a.join(",") || "none", d.join(",") || "none"]);
   };
   compare(
     "eip-allocations",

@@ -278,8 +278,12 @@ describe("plan() for TLS listeners and fixed addresses", () => {
     assert.deepEqual(create.subnetMappings, mappings);
 
     const actual = convergedStack();
+    // An NLB whose addresses AWS does not list is never replaced on that unknown.
+    actual.loadBalancers[0] = actualLb({ scheme: "internet-facing", addresses: [], reportsAddresses: false });
+    assert.deepEqual(plan({ desired, actual, subnetIds: [], explicitName: false }).replacements, []);
     actual.loadBalancers[0] = actualLb({
       scheme: "internet-facing",
+      reportsAddresses: true,
       addresses: [
         { subnetId: "subnet-aaaa1111", allocationId: "eipalloc-0aaaaaaa1" },
         { subnetId: "subnet-bbbb2222", allocationId: "eipalloc-0ccccccc3" },
