@@ -3,9 +3,10 @@ import type { OwnedResources } from "../aws/inventory.ts";
 import type { TargetRegistry } from "../aws/targets.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { ServiceWriter } from "../kube/writers.ts";
-import type { BuildConfig, EndpointSlice, Node, Service, Subnet } from "../model/types.ts";
+import type { BuildConfig, EndpointSlice, Node, Pod, Service, Subnet } from "../model/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import type { GatePoller } from "./readiness-gates.ts";
 
 /** Everything a reconciler reads and writes through, wired once by the manager. */
 export interface ControllerContext {
@@ -17,6 +18,9 @@ export interface ControllerContext {
   services: Informer<Service>;
   slices: Informer<EndpointSlice>;
   nodes: Informer<Node>;
+  /** Pods, slimmed to what readiness gates need. */
+  pods: Informer<Pod>;
+  gates: GatePoller;
   writer: ServiceWriter;
   log: Logger;
   metrics: Metrics;

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { V1EndpointSliceList, V1NodeList, V1ServiceList } from "@kubernetes/client-node";
+import type { V1EndpointSliceList, V1NodeList, V1PodList, V1ServiceList } from "@kubernetes/client-node";
 import { type AwsClients, makeClients } from "../aws/clients.ts";
 import { OwnedResources } from "../aws/inventory.ts";
 import { describeSubnets, vpcOfInstance } from "../aws/network.ts";
@@ -8,16 +8,18 @@ import type { Config } from "../config.ts";
 import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { Informer, type KubeObject, keyOf } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
-import { slimEndpointSlice, slimNode, slimService } from "../kube/slim.ts";
+import { slimEndpointSlice, slimNode, slimPod, slimService } from "../kube/slim.ts";
 import { ServiceWriter } from "../kube/writers.ts";
 import { isSelected } from "../model/selection.ts";
 import { instanceIdOf } from "../model/targets.ts";
-import type { EndpointSlice, Node, Service, Subnet } from "../model/types.ts";
+import type { EndpointSlice, Node, Pod, Service, Subnet } from "../model/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
 import type { ControllerContext } from "./context.ts";
+import { describeError } from "./describe-error.ts";
 import { WorkQueue } from "./queue.ts";
-import { describeError, reconcileStack } from "./stack-reconciler.ts";
+import { GatePoller } from "./readiness-gates.ts";
+import { reconcileStack } from "./stack-reconciler.ts";
 import { reconcileTargets } from "./target-reconciler.ts";
 
 const SUBNET_CACHE_MS = 5 * 60_000;
@@ -32,6 +34,8 @@ export class Manager {
   readonly services: Informer<Service>;
   readonly slices: Informer<EndpointSlice>;
   readonly nodes: Informer<Node>;
+  readonly pods: Informer<Pod>;
+  readonly gates: GatePoller;
   readonly stackQueue: WorkQueue;
   readonly targetQueue: WorkQueue;
   readonly targets: TargetRegistry;
@@ -91,6 +95,18 @@ export class Manager {
       log,
       slimNode,
     );
+    this.pods = new Informer<Pod>(
+      "pods",
+      kc,
+      "/api/v1/pods",
+      async () => {
+        const l: V1PodList = await core.listPodForAllNamespaces();
+        return { items: l.items as unknown as Pod[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+      },
+      log,
+      slimPod,
+    );
+    this.gates = new GatePoller(this.targets, this.pods, new ServiceWriter(this.kube), log);
 
     this.stackQueue = new WorkQueue(
       (key) => this.#timed("stack", () => reconcileStack(this.#context(), key)),
@@ -124,8 +140,13 @@ export class Manager {
 
   /** Starts informers, waits for leadership when asked, then reconciles everything once. */
   async start(): Promise<void> {
-    for (const inf of [this.services, this.slices, this.nodes]) inf.start();
-    await Promise.all([this.services.waitForSync(), this.slices.waitForSync(), this.nodes.waitForSync()]);
+    for (const inf of [this.services, this.slices, this.nodes, this.pods]) inf.start();
+    await Promise.all([
+      this.services.waitForSync(),
+      this.slices.waitForSync(),
+      this.nodes.waitForSync(),
+      this.pods.waitForSync(),
+    ]);
     if (this.config.leaderElect) {
       this.#elector = new LeaderElector(
         this.kube,
@@ -173,7 +194,8 @@ export class Manager {
 
   async stop(): Promise<void> {
     if (this.#resync) clearInterval(this.#resync);
-    for (const inf of [this.services, this.slices, this.nodes]) inf.stop();
+    this.gates.stop();
+    for (const inf of [this.services, this.slices, this.nodes, this.pods]) inf.stop();
     await Promise.all([this.stackQueue.stop(), this.targetQueue.stop()]);
     await this.#elector?.stop();
     this.aws.elbv2.destroy();
@@ -223,6 +245,8 @@ export class Manager {
       services: this.services,
       slices: this.slices,
       nodes: this.nodes,
+      pods: this.pods,
+      gates: this.gates,
       writer: new ServiceWriter(this.kube),
       log: this.log,
       metrics: this.metrics,
@@ -264,6 +288,25 @@ export class Manager {
         if (isSelected(svc, this.config.loadBalancerClass)) this.#scheduleTargets(stackKey(svc));
       }
     };
+    // A gated pod whose containers become ready may now be registered although its endpoint is not ready.
+    const podChanged = (pod: Pod) => {
+      if (!pod.spec?.readinessGates?.length) return;
+      for (const slice of this.slices.values()) {
+        const service = slice.metadata.labels?.["kubernetes.io/service-name"];
+        const refers = (slice.endpoints ?? []).some(
+          (e) =>
+            e.targetRef?.name === pod.metadata.name && slice.metadata.namespace === pod.metadata.namespace,
+        );
+        if (service && refers) this.#scheduleTargets(`${slice.metadata.namespace}/${service}`);
+      }
+    };
+    this.pods.on({
+      onAdd: podChanged,
+      onUpdate: (pod, old) => {
+        const ready = (p: Pod) => p.status?.conditions?.find((c) => c.type === "ContainersReady")?.status;
+        if (ready(pod) !== ready(old) || pod.status?.podIP !== old.status?.podIP) podChanged(pod);
+      },
+    });
     this.nodes.on({
       onAdd: nodeChanged,
       onUpdate: (n, old) => {

@@ -17,6 +17,7 @@ import type { DesiredStack, Service } from "../model/types.ts";
 import { replacementMessage, type SubnetMapping } from "../plan/changes.ts";
 import { plan, planDeletion } from "../plan/plan.ts";
 import { type ControllerContext, slicesOf } from "./context.ts";
+import { describeError } from "./describe-error.ts";
 
 const NAME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-name";
 
@@ -37,7 +38,7 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   for (const warning of lookalikeWarnings(svc))
     await ctx.writer.event(svc, "Warning", "UnsupportedAnnotation", warning);
   const [namespace, name] = splitKey(key);
-  const result = build(svc, slicesOf(ctx, namespace, name), [...ctx.nodes.values()], ctx.build);
+  const result = build(svc, slicesOf(ctx, namespace, name), [...ctx.nodes.values()], ctx.build, ctx.pods);
   if (!result.ok) {
     // Nothing in AWS is touched for an invalid Service: a working NLB keeps serving.
     for (const p of result.problems) await ctx.writer.event(svc, "Warning", p.reason, p.message);
@@ -93,6 +94,10 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       if (!applied.created.has(tg.id)) await ctx.targets.sync(arn, tg.targets);
     }
     ctx.stackTargetGroups.set(key, arns);
+    for (const tg of desired.targetGroups) {
+      const arn = arns.get(tg.id);
+      if (arn && tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
+    }
 
     if (applied.dnsName) {
       const ingress = desiredIngress(applied.dnsName, svc);
@@ -151,7 +156,10 @@ async function unchangedSinceLastApply(
   const hostname = ingress[0]?.hostname;
   if (!hostname || !ingressEqual(desiredIngress(hostname, svc), ingress)) return false;
   ctx.stackTargetGroups.set(key, arns);
-  for (const tg of desired.targetGroups) await ctx.targets.sync(arns.get(tg.id)!, tg.targets);
+  for (const tg of desired.targetGroups) {
+    await ctx.targets.sync(arns.get(tg.id)!, tg.targets);
+    if (tg.targetType === "ip") ctx.gates.targetsChanged(arns.get(tg.id)!, tg.name);
+  }
   ctx.log.debug({ service: key }, "stack unchanged since last apply; targets checked");
   return true;
 }
@@ -212,11 +220,6 @@ function summary(kinds: string[]): string {
 /** The desired stack cannot be completed from what AWS has (no subnet to place the NLB in). */
 class BuildModelError extends Error {
   override name = "BuildModelError";
-}
-
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name === "Error" ? "" : `${err.name}: `}${err.message}`;
-  return String(err);
 }
 
 export function splitKey(key: string): [string, string] {

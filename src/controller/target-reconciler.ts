@@ -15,12 +15,13 @@ export async function reconcileTargets(ctx: ControllerContext, key: string): Pro
   const arns = ctx.stackTargetGroups.get(key);
   if (!arns) return false;
   const [namespace, name] = splitKey(key);
-  const result = build(svc, slicesOf(ctx, namespace, name), [...ctx.nodes.values()], ctx.build);
+  const result = build(svc, slicesOf(ctx, namespace, name), [...ctx.nodes.values()], ctx.build, ctx.pods);
   if (!result.ok) return true; // the stack loop reports the problems
   for (const tg of result.stack.targetGroups) {
     const arn = arns.get(tg.id);
     if (!arn) return false; // a new port: the stack loop creates its target group
     await ctx.targets.sync(arn, tg.targets);
+    if (tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
   }
   return true;
 }

@@ -1,4 +1,5 @@
-import type { EndpointSlice, Node, ObjectMeta, Service } from "../model/types.ts";
+import { READINESS_GATE_PREFIX } from "../model/readiness.ts";
+import type { EndpointSlice, Node, ObjectMeta, Pod, Service } from "../model/types.ts";
 
 /**
  * The informer caches keep only what build() and the loops read: at thousands of Services the cache,
@@ -43,6 +44,10 @@ export function slimEndpointSlice(s: EndpointSlice): EndpointSlice {
     endpoints: (s.endpoints ?? []).map((e) => ({
       addresses: e.addresses,
       ...(e.conditions ? { conditions: e.conditions } : {}),
+      // Readiness gates look the pod up through it.
+      ...(e.targetRef?.kind === "Pod"
+        ? { targetRef: { kind: "Pod", name: e.targetRef.name, namespace: e.targetRef.namespace } }
+        : {}),
     })),
     ports: s.ports ?? [],
   };
@@ -53,5 +58,26 @@ export function slimNode(n: Node): Node {
     metadata: slimMeta({ ...n.metadata, annotations: undefined }, false),
     spec: { providerID: n.spec?.providerID, ...(n.spec?.taints ? { taints: n.spec.taints } : {}) },
     status: { conditions: (n.status?.conditions ?? []).map(({ type, status }) => ({ type, status })) },
+  };
+}
+
+/** Pods are many: only our readiness gates, the pod IP and the conditions they depend on are kept. */
+export function slimPod(p: Pod): Pod {
+  const gates = (p.spec?.readinessGates ?? []).filter((g) =>
+    g?.conditionType?.startsWith(READINESS_GATE_PREFIX),
+  );
+  const meta = {
+    name: p.metadata.name,
+    namespace: p.metadata.namespace,
+    resourceVersion: p.metadata.resourceVersion,
+  };
+  if (gates.length === 0) return { metadata: meta };
+  const conditions = (p.status?.conditions ?? [])
+    .filter((c) => c.type === "ContainersReady" || c.type.startsWith(READINESS_GATE_PREFIX))
+    .map(({ type, status, reason }) => ({ type, status, ...(reason ? { reason } : {}) }));
+  return {
+    metadata: meta,
+    spec: { readinessGates: gates },
+    status: { ...(p.status?.podIP ? { podIP: p.status.podIP } : {}), conditions },
   };
 }

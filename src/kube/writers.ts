@@ -1,7 +1,7 @@
 import type { CoreV1Event } from "@kubernetes/client-node";
 import { FINALIZER } from "../model/tags.ts";
 import type { Condition, LoadBalancerIngress, Service } from "../model/types.ts";
-import { type KubeApis, mergePatch, statusCodeOf } from "./client.ts";
+import { type KubeApis, mergePatch, statusCodeOf, strategicMergePatch } from "./client.ts";
 
 const COMPONENT = "aws-nlb-controller";
 
@@ -95,6 +95,32 @@ export class ServiceWriter {
           },
         },
         mergePatch,
+      );
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw err;
+    }
+  }
+
+  /** Sets one condition on a Pod (a readiness gate), merged by type like kubelet's own conditions. */
+  async setPodCondition(
+    namespace: string,
+    name: string,
+    condition: { type: string; status: string; reason: string; message: string },
+  ): Promise<void> {
+    try {
+      await this.#apis.core.patchNamespacedPodStatus(
+        {
+          name,
+          namespace,
+          body: {
+            status: {
+              conditions: [
+                { ...condition, lastProbeTime: null, lastTransitionTime: new Date().toISOString() },
+              ],
+            },
+          },
+        },
+        strategicMergePatch,
       );
     } catch (err) {
       if (statusCodeOf(err) !== 404) throw err;

@@ -6,6 +6,7 @@ import { healthCheckFor } from "./health-check.ts";
 import { loadBalancerAttributesOf } from "./load-balancer-attributes.ts";
 import { generatedLoadBalancerName, targetGroupName } from "./naming.ts";
 import { annotationProblem, specProblem, textOf } from "./problems.ts";
+import { admitsGated, type PodLookup } from "./readiness.ts";
 import { sortedRecord } from "./sorted.ts";
 import { LOAD_BALANCER_RESOURCE, ownershipTags, stackIdOf } from "./tags.ts";
 import { targetGroupAttributesByPort } from "./target-group-attributes.ts";
@@ -52,6 +53,7 @@ export function build(
   slices: EndpointSlice[],
   nodes: Node[],
   config: BuildConfig,
+  pods: PodLookup = new Map(),
 ): BuildResult {
   const stackId = stackIdOf(service);
   const { values, problems } = parseAnnotations(service);
@@ -91,15 +93,16 @@ export function build(
     const id = `${stackId}:${group.port}`;
     const port = targetGroupPorts[i]!;
     const protocol = targetGroupProtocol(group);
+    const name = targetGroupName(config.clusterName, service, {
+      port: group.port,
+      protocol,
+      targetType,
+      targetPort: port,
+      ipAddressType: "ipv4",
+    });
     return {
       id,
-      name: targetGroupName(config.clusterName, service, {
-        port: group.port,
-        protocol,
-        targetType,
-        targetPort: port,
-        ipAddressType: "ipv4",
-      }),
+      name,
       targetType,
       protocol,
       port,
@@ -110,7 +113,9 @@ export function build(
       targets:
         targetType === "instance"
           ? instanceTargets(nodes, port, values.targetNodeLabels)
-          : ipTargets(serviceSlices, group.primary.port),
+          : ipTargets(serviceSlices, group.primary.port, "IPv4", (endpoint) =>
+              admitsGated(endpoint, pods, name),
+            ),
     };
   });
 

@@ -1,7 +1,7 @@
 // Which nodes and pod IPs become targets. Output is de-duplicated and sorted by (id, port), so the
 // same cluster state always yields the same list.
 import { byCodePoint } from "./sorted.ts";
-import type { EndpointSlice, Node, Service, ServicePort, Target } from "./types.ts";
+import type { Endpoint, EndpointSlice, Node, Service, ServicePort, Target } from "./types.ts";
 
 export const EXCLUDE_FROM_LOAD_BALANCERS_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
 export const COMPUTE_TYPE_LABEL = "eks.amazonaws.com/compute-type";
@@ -77,7 +77,16 @@ export function slicesOfService(service: Service, slices: EndpointSlice[]): Endp
  * port whose name equals the service port's name (unnamed matches unnamed). Only the first
  * address of an endpoint is used: Kubernetes declares the others interchangeable with it.
  */
-export function ipTargets(slices: EndpointSlice[], servicePort: ServicePort, addressType = "IPv4"): Target[] {
+/**
+ * `admitUnready` lets an endpoint that is not ready in yet: the one whose pod waits only for our own
+ * readiness gate, which can turn true only once the target is registered and healthy.
+ */
+export function ipTargets(
+  slices: EndpointSlice[],
+  servicePort: ServicePort,
+  addressType = "IPv4",
+  admitUnready: (endpoint: Endpoint) => boolean = () => false,
+): Target[] {
   const wantedName = servicePort?.name ?? "";
   const targets: Target[] = [];
   for (const slice of slices) {
@@ -88,7 +97,8 @@ export function ipTargets(slices: EndpointSlice[], servicePort: ServicePort, add
     for (const endpoint of Array.isArray(slice.endpoints) ? slice.endpoints : []) {
       const address = Array.isArray(endpoint?.addresses) ? endpoint.addresses[0] : undefined;
       if (typeof address !== "string" || address === "") continue;
-      if (endpoint.conditions?.ready === false || endpoint.conditions?.terminating === true) continue;
+      if (endpoint.conditions?.terminating === true) continue;
+      if (endpoint.conditions?.ready === false && !admitUnready(endpoint)) continue;
       targets.push({ id: address, port });
     }
   }

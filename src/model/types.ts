@@ -80,6 +80,22 @@ export interface Node {
   };
 }
 
+/** What readiness gates need of a Pod. */
+export interface Pod {
+  metadata: ObjectMeta;
+  spec?: { readinessGates?: { conditionType: string }[] };
+  status?: {
+    podIP?: string;
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }[];
+  };
+}
+
 // ---- Controller configuration the pure core needs ----
 
 export interface BuildConfig {
