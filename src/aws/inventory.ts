@@ -27,15 +27,10 @@ export class OwnedResources {
   #byStack = new Map<string, StackArns>();
   /** ARN -> value of its service.k8s.aws/resource tag. */
   #resourceOf = new Map<string, string>();
-  #scanned = false;
 
   constructor(elbv2: ElasticLoadBalancingV2Client, clusterName: string) {
     this.#elbv2 = elbv2;
     this.#clusterName = clusterName;
-  }
-
-  get scanned(): boolean {
-    return this.#scanned;
   }
 
   async scan(): Promise<void> {
@@ -79,7 +74,6 @@ export class OwnedResources {
     await index(tgArns, "targetGroups");
     this.#byStack = byStack;
     this.#resourceOf = resourceOf;
-    this.#scanned = true;
   }
 
   forStack(stackId: string): { loadBalancers: string[]; targetGroups: string[] } {

@@ -7,8 +7,6 @@ import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
-  type LoadBalancer,
-  type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CLUSTER_TAG, STACK_TAG } from "../model/tags.ts";
 import type {
@@ -33,8 +31,18 @@ export async function observeStack(
   stackId: string,
 ): Promise<ActualStack> {
   const known = owned.forStack(stackId);
-  const lbs = await describeLoadBalancers(elbv2, owned, known.loadBalancers);
-  const tgs = await describeTargetGroups(elbv2, owned, known.targetGroups);
+  const lbs = await describeKnown(
+    owned,
+    known.loadBalancers,
+    async (LoadBalancerArns) =>
+      (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns }))).LoadBalancers,
+  );
+  const tgs = await describeKnown(
+    owned,
+    known.targetGroups,
+    async (TargetGroupArns) =>
+      (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns }))).TargetGroups,
+  );
   const tags = await describeTags(elbv2, [
     ...lbs.map((l) => l.LoadBalancerArn!),
     ...tgs.map((t) => t.TargetGroupArn!),
@@ -101,53 +109,25 @@ export async function observeStack(
   return { loadBalancers, listeners, targetGroups };
 }
 
-async function describeLoadBalancers(
-  elbv2: ElasticLoadBalancingV2Client,
+/**
+ * Describes the ARNs the inventory knows in one call. When one of them is gone AWS fails the whole
+ * call, so they are then asked one by one and the missing are forgotten.
+ */
+async function describeKnown<T>(
   owned: OwnedResources,
   arns: string[],
-): Promise<LoadBalancer[]> {
+  describe: (arns: string[]) => Promise<T[] | undefined>,
+): Promise<T[]> {
   if (arns.length === 0) return [];
   try {
-    return (
-      (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }))).LoadBalancers ?? []
-    );
+    return (await describe(arns)) ?? [];
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  // One of them is gone: ask one by one and forget the missing.
-  const out: LoadBalancer[] = [];
+  const out: T[] = [];
   for (const arn of arns) {
     try {
-      out.push(
-        ...((await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers ??
-          []),
-      );
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      owned.forget(arn);
-    }
-  }
-  return out;
-}
-
-async function describeTargetGroups(
-  elbv2: ElasticLoadBalancingV2Client,
-  owned: OwnedResources,
-  arns: string[],
-): Promise<TargetGroup[]> {
-  if (arns.length === 0) return [];
-  try {
-    return (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }))).TargetGroups ?? [];
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  const out: TargetGroup[] = [];
-  for (const arn of arns) {
-    try {
-      out.push(
-        ...((await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups ??
-          []),
-      );
+      out.push(...((await describe([arn])) ?? []));
     } catch (err) {
       if (!isNotFound(err)) throw err;
       owned.forget(arn);

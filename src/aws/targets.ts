@@ -21,7 +21,7 @@ export interface SyncResult {
 /**
  * The targets registered in each target group, as last read or written by this process. A group is
  * described once (DescribeTargetHealth) and then kept current by our own Register/Deregister calls,
- * so an endpoint change costs exactly the mutating calls it needs. `invalidate` forces a fresh read.
+ * so an endpoint change costs exactly the mutating calls it needs. `forget` forces a fresh read.
  */
 export class TargetRegistry {
   readonly #elbv2: ElasticLoadBalancingV2Client;
@@ -75,10 +75,6 @@ export class TargetRegistry {
       state: d.TargetHealth?.State ?? "unknown",
       ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}),
     }));
-  }
-
-  invalidate(arn: string): void {
-    this.#known.delete(arn);
   }
 
   forget(arn: string): void {

@@ -31,13 +31,3 @@ export interface ControllerContext {
   /** The VPC's subnets, cached for a few minutes; `refresh` re-reads them. */
   subnets: (refresh?: boolean) => Promise<Subnet[]>;
 }
-
-/** EndpointSlices of one Service (label kubernetes.io/service-name in its namespace). */
-export function slicesOf(ctx: ControllerContext, namespace: string, name: string): EndpointSlice[] {
-  const out: EndpointSlice[] = [];
-  for (const s of ctx.slices.values()) {
-    if (s.metadata.namespace === namespace && s.metadata.labels?.["kubernetes.io/service-name"] === name)
-      out.push(s);
-  }
-  return out;
-}

@@ -6,7 +6,7 @@ import { describeSubnets, vpcOfInstance } from "../aws/network.ts";
 import { TargetRegistry } from "../aws/targets.ts";
 import type { Config } from "../config.ts";
 import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
-import { Informer, type KubeObject, keyOf } from "../kube/informer.ts";
+import { Informer, keyOf } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import { slimEndpointSlice, slimNode, slimPod, slimService } from "../kube/slim.ts";
 import { ServiceWriter } from "../kube/writers.ts";
@@ -36,6 +36,7 @@ export class Manager {
   readonly nodes: Informer<Node>;
   readonly pods: Informer<Pod>;
   readonly gates: GatePoller;
+  readonly writer: ServiceWriter;
   readonly stackQueue: WorkQueue;
   readonly targetQueue: WorkQueue;
   readonly targets: TargetRegistry;
@@ -106,7 +107,8 @@ export class Manager {
       log,
       slimPod,
     );
-    this.gates = new GatePoller(this.targets, this.pods, new ServiceWriter(this.kube), log);
+    this.writer = new ServiceWriter(this.kube);
+    this.gates = new GatePoller(this.targets, this.pods, this.writer, log);
 
     this.stackQueue = new WorkQueue(
       (key) => this.#timed("stack", () => reconcileStack(this.#context(), key)),
@@ -247,7 +249,7 @@ export class Manager {
       nodes: this.nodes,
       pods: this.pods,
       gates: this.gates,
-      writer: new ServiceWriter(this.kube),
+      writer: this.writer,
       log: this.log,
       metrics: this.metrics,
       stackTargetGroups: new Map(),
@@ -355,5 +357,3 @@ function nodeProjection(n: Node): string {
   const ready = n.status?.conditions?.find((c) => c.type === "Ready")?.status;
   return JSON.stringify([ready, n.metadata.labels, n.spec?.taints, n.spec?.providerID]);
 }
-
-export type { KubeObject };

@@ -12,11 +12,11 @@ import {
 import { isSelected, lookalikeWarnings } from "../model/selection.ts";
 import { desiredIngress, ingressEqual } from "../model/status.ts";
 import { chooseSubnets, subnetMappings } from "../model/subnets.ts";
-import { FINALIZER } from "../model/tags.ts";
+import { FINALIZER, RESOURCE_TAG } from "../model/tags.ts";
 import type { DesiredStack, Service } from "../model/types.ts";
 import { replacementMessage, type SubnetMapping } from "../plan/changes.ts";
 import { plan, planDeletion } from "../plan/plan.ts";
-import { type ControllerContext, slicesOf } from "./context.ts";
+import type { ControllerContext } from "./context.ts";
 import { describeError } from "./describe-error.ts";
 
 const NAME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-name";
@@ -37,8 +37,7 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
 
   for (const warning of lookalikeWarnings(svc))
     await ctx.writer.event(svc, "Warning", "UnsupportedAnnotation", warning);
-  const [namespace, name] = splitKey(key);
-  const result = build(svc, slicesOf(ctx, namespace, name), [...ctx.nodes.values()], ctx.build, ctx.pods);
+  const result = build(svc, [...ctx.slices.values()], [...ctx.nodes.values()], ctx.build, ctx.pods);
   if (!result.ok) {
     // Nothing in AWS is touched for an invalid Service: a working NLB keeps serving.
     for (const p of result.problems) await ctx.writer.event(svc, "Warning", p.reason, p.message);
@@ -79,25 +78,15 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       dnsName: kept?.dnsName,
     });
 
-    // Target groups that were kept get their target sets brought in line too.
+    // Target groups that were kept get their target sets brought in line too (new ones were filled by apply).
+    const deleted = new Set(changes.changes.flatMap((c) => (c.kind === "deleteTargetGroup" ? [c.arn] : [])));
     const arns = new Map<string, string>();
     for (const tg of desired.targetGroups) {
-      const arn =
-        applied.created.get(tg.id) ??
-        actual.targetGroups.find(
-          (a) =>
-            a.tags["service.k8s.aws/resource"] === tg.id &&
-            !changes.changes.some((c) => c.kind === "deleteTargetGroup" && c.arn === a.arn),
-        )?.arn;
-      if (!arn) continue;
-      arns.set(tg.id, arn);
-      if (!applied.created.has(tg.id)) await ctx.targets.sync(arn, tg.targets);
+      const kept = actual.targetGroups.find((a) => a.tags[RESOURCE_TAG] === tg.id && !deleted.has(a.arn));
+      const arn = applied.created.get(tg.id) ?? kept?.arn;
+      if (arn) arns.set(tg.id, arn);
     }
-    ctx.stackTargetGroups.set(key, arns);
-    for (const tg of desired.targetGroups) {
-      const arn = arns.get(tg.id);
-      if (arn && tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
-    }
+    await syncTargetGroups(ctx, key, desired, arns, new Set(applied.created.keys()));
 
     if (applied.dnsName) {
       const ingress = desiredIngress(applied.dnsName, svc);
@@ -155,13 +144,26 @@ async function unchangedSinceLastApply(
   const ingress = svc.status?.loadBalancer?.ingress ?? [];
   const hostname = ingress[0]?.hostname;
   if (!hostname || !ingressEqual(desiredIngress(hostname, svc), ingress)) return false;
-  ctx.stackTargetGroups.set(key, arns);
-  for (const tg of desired.targetGroups) {
-    await ctx.targets.sync(arns.get(tg.id)!, tg.targets);
-    if (tg.targetType === "ip") ctx.gates.targetsChanged(arns.get(tg.id)!, tg.name);
-  }
+  await syncTargetGroups(ctx, key, desired, arns, new Set());
   ctx.log.debug({ service: key }, "stack unchanged since last apply; targets checked");
   return true;
+}
+
+/** Records the stack's target groups for the target loop and brings their targets and gates in line. */
+async function syncTargetGroups(
+  ctx: ControllerContext,
+  key: string,
+  desired: DesiredStack,
+  arns: Map<string, string>,
+  alreadySynced: Set<string>,
+): Promise<void> {
+  ctx.stackTargetGroups.set(key, arns);
+  for (const tg of desired.targetGroups) {
+    const arn = arns.get(tg.id);
+    if (!arn) continue;
+    if (!alreadySynced.has(tg.id)) await ctx.targets.sync(arn, tg.targets);
+    if (tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
+  }
 }
 
 async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promise<void> {
@@ -220,9 +222,4 @@ function summary(kinds: string[]): string {
 /** The desired stack cannot be completed from what AWS has (no subnet to place the NLB in). */
 class BuildModelError extends Error {
   override name = "BuildModelError";
-}
-
-export function splitKey(key: string): [string, string] {
-  const i = key.indexOf("/");
-  return [key.slice(0, i), key.slice(i + 1)];
 }

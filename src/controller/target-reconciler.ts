@@ -1,7 +1,6 @@
 import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
-import { type ControllerContext, slicesOf } from "./context.ts";
-import { splitKey } from "./stack-reconciler.ts";
+import type { ControllerContext } from "./context.ts";
 
 /**
  * The target loop: brings the target sets of one Service's target groups in line with its endpoints
@@ -14,8 +13,7 @@ export async function reconcileTargets(ctx: ControllerContext, key: string): Pro
   if (!svc || svc.metadata.deletionTimestamp || !isSelected(svc, ctx.build.loadBalancerClass)) return true;
   const arns = ctx.stackTargetGroups.get(key);
   if (!arns) return false;
-  const [namespace, name] = splitKey(key);
-  const result = build(svc, slicesOf(ctx, namespace, name), [...ctx.nodes.values()], ctx.build, ctx.pods);
+  const result = build(svc, [...ctx.slices.values()], [...ctx.nodes.values()], ctx.build, ctx.pods);
   if (!result.ok) return true; // the stack loop reports the problems
   for (const tg of result.stack.targetGroups) {
     const arn = arns.get(tg.id);

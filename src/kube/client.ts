@@ -63,7 +63,6 @@ export function makeKubeApis(config: KubeConfig): KubeApis {
 }
 
 export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-export const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 export const strategicMergePatch = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
 
 export function statusCodeOf(err: unknown): number | undefined {

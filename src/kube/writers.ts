@@ -18,46 +18,20 @@ export class ServiceWriter {
 
   /** Adds our finalizer; the resourceVersion makes it fail (409) instead of clobbering a concurrent edit. */
   async addFinalizer(svc: Service): Promise<void> {
-    const finalizers = [...(svc.metadata.finalizers ?? []), FINALIZER];
-    await this.#apis.core.patchNamespacedService(
-      {
-        name: svc.metadata.name,
-        namespace: svc.metadata.namespace ?? "default",
-        body: { metadata: { finalizers, resourceVersion: svc.metadata.resourceVersion } },
-      },
-      mergePatch,
-    );
+    await this.#patchFinalizers(svc, [...(svc.metadata.finalizers ?? []), FINALIZER]);
   }
 
   async removeFinalizer(svc: Service): Promise<void> {
-    const finalizers = (svc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
-    try {
-      await this.#apis.core.patchNamespacedService(
-        {
-          name: svc.metadata.name,
-          namespace: svc.metadata.namespace ?? "default",
-          body: { metadata: { finalizers, resourceVersion: svc.metadata.resourceVersion } },
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      if (statusCodeOf(err) !== 404) throw err;
-    }
+    await ignoreGone(
+      this.#patchFinalizers(
+        svc,
+        (svc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+      ),
+    );
   }
 
-  async setIngress(svc: Service, ingress: LoadBalancerIngress[] | null): Promise<void> {
-    try {
-      await this.#apis.core.patchNamespacedServiceStatus(
-        {
-          name: svc.metadata.name,
-          namespace: svc.metadata.namespace ?? "default",
-          body: { status: { loadBalancer: { ingress } } },
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      if (statusCodeOf(err) !== 404) throw err;
-    }
+  async setIngress(svc: Service, ingress: LoadBalancerIngress[]): Promise<void> {
+    await this.#patchStatus(svc, { loadBalancer: { ingress } });
   }
 
   /** Sets one condition in status.conditions, keeping the others and the transition time if unchanged. */
@@ -68,37 +42,16 @@ export class ServiceWriter {
       previous?.status === condition.status
         ? { ...condition, lastTransitionTime: previous.lastTransitionTime }
         : condition;
-    try {
-      await this.#apis.core.patchNamespacedServiceStatus(
-        {
-          name: svc.metadata.name,
-          namespace: svc.metadata.namespace ?? "default",
-          body: { status: { conditions: [...others, kept] } },
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      if (statusCodeOf(err) !== 404) throw err;
-    }
+    await this.#patchStatus(svc, { conditions: [...others, kept] });
   }
 
   /** Removes what this controller wrote into the status: the ingress and its condition. */
   async clearStatus(svc: Service, conditionType: string): Promise<void> {
     const others = (svc.status?.conditions ?? []).filter((c) => c.type !== conditionType);
-    try {
-      await this.#apis.core.patchNamespacedServiceStatus(
-        {
-          name: svc.metadata.name,
-          namespace: svc.metadata.namespace ?? "default",
-          body: {
-            status: { loadBalancer: { ingress: null }, conditions: others.length > 0 ? others : null },
-          },
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      if (statusCodeOf(err) !== 404) throw err;
-    }
+    await this.#patchStatus(svc, {
+      loadBalancer: { ingress: null },
+      conditions: others.length > 0 ? others : null,
+    });
   }
 
   /** Sets one condition on a Pod (a readiness gate), merged by type like kubelet's own conditions. */
@@ -107,24 +60,34 @@ export class ServiceWriter {
     name: string,
     condition: { type: string; status: string; reason: string; message: string },
   ): Promise<void> {
-    try {
-      await this.#apis.core.patchNamespacedPodStatus(
-        {
-          name,
-          namespace,
-          body: {
-            status: {
-              conditions: [
-                { ...condition, lastProbeTime: null, lastTransitionTime: new Date().toISOString() },
-              ],
-            },
-          },
-        },
+    const conditions = [{ ...condition, lastProbeTime: null, lastTransitionTime: new Date().toISOString() }];
+    await ignoreGone(
+      this.#apis.core.patchNamespacedPodStatus(
+        { name, namespace, body: { status: { conditions } } },
         strategicMergePatch,
-      );
-    } catch (err) {
-      if (statusCodeOf(err) !== 404) throw err;
-    }
+      ),
+    );
+  }
+
+  #patchFinalizers(svc: Service, finalizers: string[]): Promise<unknown> {
+    return this.#apis.core.patchNamespacedService(
+      {
+        name: svc.metadata.name,
+        namespace: svc.metadata.namespace ?? "default",
+        body: { metadata: { finalizers, resourceVersion: svc.metadata.resourceVersion } },
+      },
+      mergePatch,
+    );
+  }
+
+  /** A merge patch of status; a Service deleted meanwhile needs no status. */
+  async #patchStatus(svc: Service, status: Record<string, unknown>): Promise<void> {
+    await ignoreGone(
+      this.#apis.core.patchNamespacedServiceStatus(
+        { name: svc.metadata.name, namespace: svc.metadata.namespace ?? "default", body: { status } },
+        mergePatch,
+      ),
+    );
   }
 
   /** Records an event; the same reason and message for the same object is written once per dedup window. */
@@ -161,5 +124,13 @@ export class ServiceWriter {
 
   #prune(now: number): void {
     for (const [k, t] of this.#recent) if (now - t >= this.#eventDedupMs) this.#recent.delete(k);
+  }
+}
+
+async function ignoreGone(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (err) {
+    if (statusCodeOf(err) !== 404) throw err;
   }
 }

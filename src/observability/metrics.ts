@@ -38,14 +38,4 @@ export class Metrics {
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
-
-  /** Total AWS calls recorded, optionally only mutating ones (not Describe*). */
-  async awsCallCount(filter?: (operation: string) => boolean): Promise<number> {
-    const data = await this.awsCalls.get();
-    return data.values
-      .filter((v) => !filter || filter(String(v.labels.operation)))
-      .reduce((sum, v) => sum + v.value, 0);
-  }
 }
-
-export const isMutating = (operation: string): boolean => !/^(Describe|Get|List)/.test(operation);

@@ -3,6 +3,7 @@
  * endpoint behind the fault proxy (which records every call), a seeded VPC with worker Nodes, and the
  * Manager itself with a short batch window.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -270,4 +271,22 @@ export async function annotate(
     { name, namespace, body: { metadata: { annotations } } },
     mergePatch,
   );
+}
+
+const CLI = join(import.meta.dirname, "../../src/cli.ts");
+
+/** Starts `nlb-controller run` as its own process against the cluster; flags override the defaults. */
+export function spawnController(c: TestCluster, flags: Record<string, string> = {}): ChildProcess {
+  const all: Record<string, string> = {
+    "cluster-name": c.clusterName,
+    kubeconfig: c.kubeconfig,
+    "aws-endpoint-url": c.proxy.url,
+    "vpc-id": c.vpc.vpcId,
+    "metrics-bind-address": "0",
+    "health-probe-bind-address": "0",
+    "log-level": "error",
+    ...flags,
+  };
+  const args = Object.entries(all).flatMap(([flag, value]) => [`--${flag}`, value]);
+  return spawn(process.execPath, [CLI, "run", ...args], { stdio: ["ignore", "ignore", "inherit"] });
 }

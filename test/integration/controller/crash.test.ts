@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import {
   DescribeListenersCommand,
@@ -13,6 +12,7 @@ import {
   nlbService,
   ownedByCluster,
   setEndpoints,
+  spawnController,
   startTestCluster,
   type TestCluster,
   waitFor,
@@ -20,7 +20,6 @@ import {
 
 awsTestEnv();
 const NS = "default";
-const CLI = join(import.meta.dirname, "../../../src/cli.ts");
 
 describe("a controller killed at any instant converges on restart", () => {
   let c: TestCluster;
@@ -35,30 +34,7 @@ describe("a controller killed at any instant converges on restart", () => {
   });
 
   function runController(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "run",
-        "--cluster-name",
-        c.clusterName,
-        "--kubeconfig",
-        c.kubeconfig,
-        "--aws-endpoint-url",
-        c.proxy.url,
-        "--vpc-id",
-        c.vpc.vpcId,
-        "--metrics-bind-address",
-        "0",
-        "--health-probe-bind-address",
-        "0",
-        "--target-batch-window",
-        "50ms",
-        "--log-level",
-        "error",
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
+    const child = spawnController(c, { "target-batch-window": "50ms" });
     children.push(child);
     return child;
   }

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import { beforeEach, describe, it } from "node:test";
 import { awsTestEnv } from "../../support/aws.ts";
-import { nlbService, type TestCluster, useTestCluster, waitFor } from "../../support/cluster.ts";
+import {
+  nlbService,
+  spawnController,
+  type TestCluster,
+  useTestCluster,
+  waitFor,
+} from "../../support/cluster.ts";
 
 awsTestEnv();
-const CLI = join(import.meta.dirname, "../../../src/cli.ts");
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,28 +34,10 @@ describe("nlb-controller run", () => {
   it("serves /healthz, /readyz and Prometheus metrics, and stops cleanly on SIGTERM", async () => {
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     await c.kube.core.createNamespacedService({ namespace: "default", body: nlbService("web") });
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "run",
-        "--cluster-name",
-        c.clusterName,
-        "--kubeconfig",
-        c.kubeconfig,
-        "--aws-endpoint-url",
-        c.proxy.url,
-        "--vpc-id",
-        c.vpc.vpcId,
-        "--metrics-bind-address",
-        `127.0.0.1:${metricsPort}`,
-        "--health-probe-bind-address",
-        `127.0.0.1:${healthPort}`,
-        "--log-level",
-        "error",
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
+    const child = spawnController(c, {
+      "metrics-bind-address": `127.0.0.1:${metricsPort}`,
+      "health-probe-bind-address": `127.0.0.1:${healthPort}`,
+    });
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     try {
       await waitFor(
