@@ -18,6 +18,7 @@ import {
   RemoveListenerCertificatesCommand,
   RemoveTagsCommand,
   SetIpAddressTypeCommand,
+  SetSecurityGroupsCommand,
   SetSubnetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CLUSTER_TAG, RESOURCE_TAG, STACK_TAG } from "../model/tags.ts";
@@ -110,6 +111,7 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
                   })),
                 }
               : { Subnets: change.subnetMappings.map((m) => m.subnetId) }),
+            ...(change.securityGroups ? { SecurityGroups: change.securityGroups } : {}),
             Tags: recordToTags(s.tags),
           }),
         );
@@ -128,6 +130,11 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         }
         break;
       }
+      case "setSecurityGroups":
+        await elbv2.send(
+          new SetSecurityGroupsCommand({ LoadBalancerArn: change.arn, SecurityGroups: change.securityGroups }),
+        );
+        break;
       case "setSubnets":
         await elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: change.arn, Subnets: change.subnetIds }));
         break;

@@ -1,7 +1,7 @@
 import type { Tag, TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { HealthCheck, HealthCheckProtocol } from "../model/types.ts";
 
-export const tagsToRecord = (tags: Tag[] | undefined): Record<string, string> =>
+export const tagsToRecord = (tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
   Object.fromEntries((tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 
 export const recordToTags = (record: Record<string, string>): Tag[] =>

@@ -78,6 +78,7 @@ export async function observeStack(
           })),
       ),
       state: lb.State?.Code,
+      securityGroups: lb.SecurityGroups ?? [],
       attributes: attributesToRecord(attrs.Attributes),
       tags: tags.get(arn) ?? {},
     });

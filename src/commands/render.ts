@@ -38,6 +38,8 @@ function describeChange(c: Change): string {
       return `~ modify attributes of ${c.id}: ${JSON.stringify(c.attributes)}`;
     case "createLoadBalancer":
       return `+ create load balancer ${c.spec.name} (${c.spec.scheme})`;
+    case "setSecurityGroups":
+      return `~ set security groups of ${c.arn}: ${c.securityGroups.join(", ")}`;
     case "setSubnets":
       return `~ set subnets ${c.subnetIds.join(",")}`;
     case "setIpAddressType":

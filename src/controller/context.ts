@@ -1,5 +1,6 @@
 import type { AwsClients } from "../aws/clients.ts";
 import type { OwnedResources } from "../aws/inventory.ts";
+import type { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import type { TargetRegistry } from "../aws/targets.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { ServiceWriter } from "../kube/writers.ts";
@@ -7,6 +8,7 @@ import type { BuildConfig, EndpointSlice, Node, Pod, Service, Subnet } from "../
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { GatePoller } from "./readiness-gates.ts";
+import type { BackendRuleMemo } from "./security-groups.ts";
 
 /** Everything a reconciler reads and writes through, wired once by the manager. */
 export interface ControllerContext {
@@ -28,6 +30,9 @@ export interface ControllerContext {
   stackTargetGroups: Map<string, Map<string, string>>;
   /** Keys whose next stack reconcile must describe AWS in full (set at each sync period). */
   fullObserve: Set<string>;
+  /** Per Service key: the backend rules in place as of its last stack reconcile (when it manages them). */
+  backendRules: Map<string, BackendRuleMemo>;
+  targetSecurityGroups: TargetSecurityGroups;
   /** The VPC's subnets, cached for a few minutes; `refresh` re-reads them. */
   subnets: (refresh?: boolean) => Promise<Subnet[]>;
 }

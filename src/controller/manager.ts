@@ -1,3 +1,4 @@
+import { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import { hostname } from "node:os";
 import type { V1EndpointSliceList, V1NodeList, V1PodList, V1ServiceList } from "@kubernetes/client-node";
 import { type AwsClients, makeClients } from "../aws/clients.ts";
@@ -254,6 +255,8 @@ export class Manager {
       metrics: this.metrics,
       stackTargetGroups: new Map(),
       fullObserve: new Set(),
+      backendRules: new Map(),
+      targetSecurityGroups: new TargetSecurityGroups(this.aws.ec2, vpcId),
       subnets: async (refresh = false) => {
         if (refresh || !subnetCache || Date.now() - subnetCache.at > SUBNET_CACHE_MS) {
           subnetCache = { at: Date.now(), subnets: await describeSubnets(this.aws.ec2, vpcId) };

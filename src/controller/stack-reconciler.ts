@@ -1,4 +1,5 @@
 import { applyChanges } from "../aws/apply.ts";
+import { SecurityGroupLookupError } from "../aws/security-groups.ts";
 import { observeStack } from "../aws/observe.ts";
 import { build } from "../model/build.ts";
 import {
@@ -16,8 +17,15 @@ import { FINALIZER, RESOURCE_TAG } from "../model/tags.ts";
 import type { DesiredStack, Service } from "../model/types.ts";
 import { replacementMessage, type SubnetMapping } from "../plan/changes.ts";
 import { plan, planDeletion } from "../plan/plan.ts";
+import { canHaveSecurityGroups } from "../plan/security-groups.ts";
 import type { ControllerContext } from "./context.ts";
 import { describeError } from "./describe-error.ts";
+import {
+  deleteSecurityGroups,
+  prepareSecurityGroups,
+  SecurityGroupBusyError,
+  syncBackendRules,
+} from "./security-groups.ts";
 
 const NAME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-name";
 
@@ -26,6 +34,7 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   const svc = ctx.services.get(key);
   if (!svc) {
     ctx.stackTargetGroups.delete(key);
+    ctx.backendRules.delete(key);
     return;
   }
   const hasFinalizer = svc.metadata.finalizers?.includes(FINALIZER) ?? false;
@@ -57,17 +66,25 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   try {
     const actual = await observeStack(ctx.aws.elbv2, ctx.owned, ctx.build.clusterName, key);
     const explicitName = Boolean(svc.metadata.annotations?.[NAME_ANNOTATION]);
-    let changes = plan({ desired, actual, subnetIds: [], explicitName });
+    const first = plan({ desired, actual, subnetIds: [], explicitName });
+    const creates = first.changes.some((c) => c.kind === "createLoadBalancer");
+    const kept = creates
+      ? undefined
+      : actual.loadBalancers.find(
+          (lb) => !first.changes.some((c) => c.kind === "deleteLoadBalancer" && c.arn === lb.arn),
+        );
+    const groups = await prepareSecurityGroups(ctx, key, svc, desired, canHaveSecurityGroups(kept));
     // Subnets are looked up only when the NLB is to be created or the annotation names them.
-    if (desired.loadBalancer.subnets || changes.changes.some((c) => c.kind === "createLoadBalancer")) {
-      changes = plan({ desired, actual, explicitName, ...(await subnetsFor(ctx, desired)) });
-    }
+    const changes = plan({
+      desired,
+      actual,
+      explicitName,
+      ...(groups.ids ? { securityGroupIds: groups.ids } : {}),
+      ...(desired.loadBalancer.subnets || creates ? await subnetsFor(ctx, desired) : { subnetIds: [] }),
+    });
     for (const r of changes.replacements) {
       await ctx.writer.event(svc, "Warning", "ReplacementRequired", replacementMessage(r));
     }
-    const kept = actual.loadBalancers.find(
-      (lb) => !changes.changes.some((c) => c.kind === "deleteLoadBalancer" && c.arn === lb.arn),
-    );
     const applied = await applyChanges(changes.changes, {
       elbv2: ctx.aws.elbv2,
       owned: ctx.owned,
@@ -87,6 +104,7 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       if (arn) arns.set(tg.id, arn);
     }
     await syncTargetGroups(ctx, key, desired, arns, new Set(applied.created.keys()));
+    await groups.finish();
 
     if (applied.dnsName) {
       const ingress = desiredIngress(applied.dnsName, svc);
@@ -105,12 +123,13 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
     }
     ctx.log.info({ service: key, changes: changes.changes.length }, "stack reconciled");
   } catch (err) {
+    if (err instanceof SecurityGroupBusyError) throw err;
     await ctx.writer
       .event(
         svc,
         "Warning",
-        err instanceof BuildModelError ? "FailedBuildModel" : "FailedDeployModel",
-        err instanceof BuildModelError
+        isBuildModelError(err) ? "FailedBuildModel" : "FailedDeployModel",
+        isBuildModelError(err)
           ? `Failed build model due to ${err.message}`
           : `Failed deploy model due to ${describeError(err)}`,
       )
@@ -144,6 +163,7 @@ async function unchangedSinceLastApply(
   const ingress = svc.status?.loadBalancer?.ingress ?? [];
   const hostname = ingress[0]?.hostname;
   if (!hostname || !ingressEqual(desiredIngress(hostname, svc), ingress)) return false;
+  if (!(await syncBackendRules(ctx, key, svc, desired))) return false;
   await syncTargetGroups(ctx, key, desired, arns, new Set());
   ctx.log.debug({ service: key }, "stack unchanged since last apply; targets checked");
   return true;
@@ -177,13 +197,15 @@ async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promi
     vpcId: ctx.vpcId,
   });
   ctx.stackTargetGroups.delete(key);
+  const groups = await deleteSecurityGroups(ctx, key);
   if (svc.status?.loadBalancer?.ingress?.length || currentCondition(svc)) {
     await ctx.writer.clearStatus(svc, RECONCILED_CONDITION);
   }
   await ctx.writer.removeFinalizer(svc);
-  if (changes.length > 0)
+  const deleted = [...changes.map((c) => c.kind), ...Array<string>(groups).fill("deleteSecurityGroup")];
+  if (deleted.length > 0)
     await ctx.writer
-      .event(svc, "Normal", "SuccessfullyDeleted", `Deleted ${summary(changes.map((c) => c.kind))}`)
+      .event(svc, "Normal", "SuccessfullyDeleted", `Deleted ${summary(deleted)}`)
       .catch(() => {});
   ctx.log.info({ service: key, deleted: changes.length }, "stack deleted");
 }
@@ -223,3 +245,6 @@ function summary(kinds: string[]): string {
 class BuildModelError extends Error {
   override name = "BuildModelError";
 }
+
+const isBuildModelError = (err: unknown): err is Error =>
+  err instanceof BuildModelError || err instanceof SecurityGroupLookupError;

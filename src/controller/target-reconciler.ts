@@ -1,6 +1,7 @@
 import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
 import type { ControllerContext } from "./context.ts";
+import { addMissingBackendRules } from "./security-groups.ts";
 
 /**
  * The target loop: brings the target sets of one Service's target groups in line with its endpoints
@@ -15,9 +16,11 @@ export async function reconcileTargets(ctx: ControllerContext, key: string): Pro
   if (!arns) return false;
   const result = build(svc, [...ctx.slices.values()], [...ctx.nodes.values()], ctx.build, ctx.pods);
   if (!result.ok) return true; // the stack loop reports the problems
+  if (result.stack.targetGroups.some((tg) => !arns.has(tg.id))) return false; // a new port: the stack loop creates its target group
+  // Rules for targets on security groups not seen before go in first, so their health checks can pass.
+  await addMissingBackendRules(ctx, key, svc, result.stack);
   for (const tg of result.stack.targetGroups) {
-    const arn = arns.get(tg.id);
-    if (!arn) return false; // a new port: the stack loop creates its target group
+    const arn = arns.get(tg.id)!;
     await ctx.targets.sync(arn, tg.targets);
     if (tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
   }

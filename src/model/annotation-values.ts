@@ -1,6 +1,7 @@
 // Parsers for the values of single annotations (the generic shapes live in parse.ts).
 
-import { ipv4ToNumber } from "./ipv4.ts";
+import { isIP, SocketAddress } from "node:net";
+import { ipv4ToNumber, parseIpv4Cidr } from "./ipv4.ts";
 import {
   charCount,
   fail,
@@ -145,3 +146,78 @@ export const ipv4Addresses: Parser<string[]> = list(
       : ok(entry),
   "IPv4 addresses",
 );
+
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+
+/** A security group ID, or else a group name (resolved in the VPC later), as LBC accepts both. */
+export const securityGroupRefs: Parser<string[]> = list(
+  (entry) =>
+    SECURITY_GROUP_ID.test(entry) || (charCount(entry) <= 255 && /^[\x20-\x7e]+$/.test(entry))
+      ? ok(entry)
+      : fail(entry, "a security group ID (sg-0123456789abcdef0) or a group name of at most 255 ASCII characters"),
+  "security group IDs or names",
+);
+
+export const prefixListIds: Parser<string[]> = list(
+  (entry) =>
+    /^pl-[0-9a-f]{8,17}$/.test(entry)
+      ? ok(entry)
+      : fail(entry, "a managed prefix list ID (pl-0123456789abcdef0)"),
+  "managed prefix list IDs",
+);
+
+/** IPv4 or IPv6 CIDR blocks with no host bits set, as a security group rule takes them. */
+export const cidrBlocks: Parser<string[]> = list((entry) => {
+  const normal = normalCidr(entry);
+  return normal === undefined
+    ? fail(entry, "an IPv4 or IPv6 CIDR block without host bits (10.0.0.0/8, 2001:db8::/32)")
+    : ok(normal);
+}, "CIDR blocks");
+
+/** The canonical form of a CIDR block (IPv6 compressed and lower case), or undefined. */
+export function normalCidr(text: string): string | undefined {
+  const slash = text.indexOf("/");
+  if (slash < 0) return undefined;
+  const address = text.slice(0, slash);
+  const length = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(length)) return undefined;
+  const prefix = Number(length);
+  if (isIP(address) === 4) return parseIpv4Cidr(text) ? `${address}/${prefix}` : undefined;
+  if (isIP(address) !== 6 || prefix > 128) return undefined;
+  const socket = new SocketAddress({ address, family: "ipv6" });
+  const bits = ipv6Bits(socket.address);
+  if (bits === undefined || bits.slice(prefix).includes("1")) return undefined;
+  return `${compressIpv6(socket.address)}/${prefix}`;
+}
+
+function ipv6Bits(address: string): string | undefined {
+  const groups = expandIpv6(address);
+  return groups?.map((g) => Number.parseInt(g, 16).toString(2).padStart(16, "0")).join("");
+}
+
+function expandIpv6(address: string): string[] | undefined {
+  if (address.includes(".")) return undefined; // embedded IPv4 is not a CIDR form AWS takes
+  const [head = "", tail] = address.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const missing = 8 - left.length - right.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill("0"), ...right];
+}
+
+function compressIpv6(address: string): string {
+  const groups = (expandIpv6(address) ?? []).map((g) => Number.parseInt(g, 16).toString(16));
+  let best = { at: -1, length: 0 };
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== "0") {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === "0") j++;
+    if (j - i > best.length && j - i > 1) best = { at: i, length: j - i };
+    i = j;
+  }
+  if (best.at < 0) return groups.join(":");
+  return `${groups.slice(0, best.at).join(":")}::${groups.slice(best.at + best.length).join(":")}`;
+}

@@ -2,6 +2,7 @@
 // build() reads values only through parseAnnotations(); docs/annotations.md is rendered from ANNOTATIONS.
 import {
   certificateArns,
+  cidrBlocks,
   eipAllocationIds,
   type HealthCheckPortValue,
   healthCheckPath,
@@ -9,7 +10,9 @@ import {
   ipv4Addresses,
   labelMap,
   loadBalancerName,
+  prefixListIds,
   proxyProtocol,
+  securityGroupRefs,
   servicePortNumbers,
   sslPolicy,
   sslPorts,
@@ -348,6 +351,38 @@ export const annotationTable = {
     docs: "Private IPv4 addresses for an internal NLB, one per subnet, in the order of the NLB's subnets, each inside its subnet's CIDR and not one of the five addresses AWS reserves there. Refused for an internet-facing NLB, and when the count differs from the number of subnets. AWS cannot change an NLB's addresses, so changing them replaces the NLB.",
     example: "10.0.1.10",
     parse: ipv4Addresses,
+  }),
+  securityGroups: define({
+    suffix: "security-groups",
+    shape: "stringList",
+    default: "a managed frontend security group",
+    docs: "The NLB's security groups, by ID or name, used as they are: no managed frontend group is created, the source ranges and prefix lists do not apply, and backend rules are added only when manage-backend-security-group-rules is true (they then allow traffic from the first group listed). AWS can only give an NLB security groups when it is created: an NLB made without any keeps having none.",
+    example: "sg-0123456789abcdef0,my-nlb-clients",
+    parse: securityGroupRefs,
+  }),
+  manageBackendSecurityGroupRules: define({
+    suffix: "manage-backend-security-group-rules",
+    shape: "boolean",
+    default: "true with the managed security group, false with the security-groups annotation",
+    docs: "Whether the security groups of the targets (the nodes' primary network interfaces for instance targets, the pods' network interfaces for ip targets) get ingress rules from the NLB's security group on the traffic and health-check ports. Rules are added before old ones are revoked, and rules the controller did not add are never revoked. Where a network interface has several security groups, the one tagged kubernetes.io/cluster/<cluster name> gets the rules.",
+    example: "false",
+    parse: boolean,
+  }),
+  securityGroupPrefixLists: define({
+    suffix: "security-group-prefix-lists",
+    shape: "stringList",
+    default: "",
+    docs: "Managed prefix lists allowed to reach the listener ports through the managed frontend security group. With prefix lists and no source ranges, only the prefix lists are allowed.",
+    example: "pl-0123456789abcdef0",
+    parse: prefixListIds,
+  }),
+  sourceRanges: define({
+    key: "service.beta.kubernetes.io/load-balancer-source-ranges",
+    shape: "stringList",
+    default: "0.0.0.0/0, plus ::/0 for a dualstack NLB (unless prefix lists are given)",
+    docs: "Client CIDR blocks allowed to reach the listener ports through the managed frontend security group. spec.loadBalancerSourceRanges wins when set. IPv6 blocks need ip-address-type dualstack.",
+    example: "10.0.0.0/8,192.168.0.0/16",
+    parse: cidrBlocks,
   }),
 } as const;
 

@@ -4,11 +4,12 @@ import { fixedAddressesOf } from "./addresses.ts";
 import { type AnnotationValues, annotationTable, parseAnnotations } from "./annotations.ts";
 import { healthCheckFor } from "./health-check.ts";
 import { loadBalancerAttributesOf } from "./load-balancer-attributes.ts";
-import { generatedLoadBalancerName, targetGroupName } from "./naming.ts";
+import { generatedLoadBalancerName, managedSecurityGroupName, targetGroupName } from "./naming.ts";
 import { annotationProblem, specProblem, textOf } from "./problems.ts";
 import { admitsGated, type PodLookup } from "./readiness.ts";
+import { securityGroupsOf } from "./security-groups.ts";
 import { sortedRecord } from "./sorted.ts";
-import { LOAD_BALANCER_RESOURCE, ownershipTags, stackIdOf } from "./tags.ts";
+import { LOAD_BALANCER_RESOURCE, ownershipTags, SECURITY_GROUP_RESOURCE, stackIdOf } from "./tags.ts";
 import { targetGroupAttributesByPort } from "./target-group-attributes.ts";
 import { instanceTargets, ipTargets, slicesOfService } from "./targets.ts";
 import { tlsSettings } from "./tls.ts";
@@ -76,14 +77,24 @@ export function build(
   );
   const loadBalancerAttributes = loadBalancerAttributesOf(values, stackId, problems);
   const addresses = fixedAddressesOf(values, scheme, schemeSource, stackId, problems);
-  if (problems.length > 0) return { ok: false, problems };
-
   const tagsFor = (resource: string) =>
     sortedRecord({
       ...userTags,
       ...config.defaultTags,
       ...ownershipTags(config.clusterName, stackId, resource),
     });
+  const securityGroups = securityGroupsOf({
+    values,
+    service,
+    ipAddressType: values.ipAddressType ?? "ipv4",
+    listeners: groups,
+    name: managedSecurityGroupName(config.clusterName, service),
+    tags: tagsFor(SECURITY_GROUP_RESOURCE),
+    object: stackId,
+    problems,
+  });
+  if (problems.length > 0) return { ok: false, problems };
+
   const isTls = (group: PortGroup) => tls?.ports.has(group.port) === true;
   const targetGroupProtocol = (group: PortGroup): TargetGroupProtocol =>
     isTls(group) ? (tls?.tlsTargets ? "TLS" : "TCP") : group.protocol;
@@ -144,6 +155,7 @@ export function build(
         : {}),
     })),
     targetGroups,
+    securityGroups,
   };
   return { ok: true, stack };
 }

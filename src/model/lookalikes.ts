@@ -13,9 +13,6 @@ import type { Service } from "./types.ts";
 const NOT_YET_SUPPORTED = new Set(
   [
     "ipv6-addresses",
-    "security-groups",
-    "manage-backend-security-group-rules",
-    "security-group-prefix-lists",
     "inbound-sg-rules-on-private-link-traffic",
     "multi-cluster-target-group",
     "enable-prefix-for-ipv6-source-nat",
@@ -23,8 +20,7 @@ const NOT_YET_SUPPORTED = new Set(
     "enable-icmp-for-path-mtu-discovery",
     "minimum-load-balancer-capacity",
   ]
-    .map((suffix) => `${ANNOTATION_PREFIX}${suffix}`)
-    .concat(["service.beta.kubernetes.io/load-balancer-source-ranges"]),
+    .map((suffix) => `${ANNOTATION_PREFIX}${suffix}`),
 );
 const NOT_YET_SUPPORTED_FAMILIES = [`${ANNOTATION_PREFIX}listener-attributes.`];
 

@@ -71,3 +71,13 @@ export function targetGroupName(
     params.ipAddressType,
   ]);
 }
+
+/** The managed frontend security group's name: unique per Service, stable across every change. */
+export function managedSecurityGroupName(clusterName: string, service: Service): string {
+  return hashedName(service, [
+    "security-group",
+    clusterName,
+    service.metadata?.namespace || "default",
+    service.metadata?.name ?? "",
+  ]);
+}

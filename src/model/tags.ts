@@ -26,3 +26,7 @@ export function stackIdOf(service: Pick<Service, "metadata">): string {
   const namespace = service.metadata?.namespace || "default";
   return `${namespace}/${service.metadata?.name ?? ""}`;
 }
+/** Value of RESOURCE_TAG on the managed frontend security group (LBC's value). */
+export const SECURITY_GROUP_RESOURCE = "ManagedLBSecurityGroup";
+/** Value of RESOURCE_TAG on the backend rules added to the targets' security groups. */
+export const BACKEND_RULE_RESOURCE = "BackendSecurityGroupRule";

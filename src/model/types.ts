@@ -177,6 +177,33 @@ export interface DesiredStack {
   loadBalancer: LoadBalancerSpec;
   listeners: ListenerSpec[];
   targetGroups: TargetGroupSpec[];
+  securityGroups: SecurityGroupsSpec;
+}
+
+/** Where a security group rule lets traffic come from. */
+export type RuleSource = { cidr: string } | { prefixList: string } | { group: string };
+
+export interface IngressRule {
+  protocol: "tcp" | "udp";
+  fromPort: number;
+  toPort: number;
+  source: RuleSource;
+}
+
+export interface ManagedSecurityGroupSpec {
+  name: string;
+  description: string;
+  ingress: IngressRule[];
+  tags: Record<string, string>;
+}
+
+export interface SecurityGroupsSpec {
+  /** The frontend group the controller creates and owns; absent when the Service names its own groups. */
+  managed?: ManagedSecurityGroupSpec;
+  /** IDs or names from the security-groups annotation, used as they are. */
+  given?: string[];
+  /** Whether the targets' security groups get ingress rules from the NLB's security group. */
+  manageBackendRules: boolean;
 }
 
 /** One problem with a user's manifest: names the object, the field or annotation, the value and what is allowed. */
@@ -206,6 +233,8 @@ export interface ActualLoadBalancer {
   /** Whether AWS listed per-subnet addresses at all (some emulators do not): decides if "none" is known. */
   reportsAddresses?: boolean;
   state?: string;
+  /** Security group IDs; empty for an NLB created without any (AWS cannot add them later). */
+  securityGroups: string[];
   attributes: Record<string, string>;
   tags: Record<string, string>;
 }
@@ -248,5 +277,18 @@ export interface Subnet {
   zone: string;
   cidr: string;
   vpcId: string;
+  tags: Record<string, string>;
+}
+
+/** A security group rule as AWS lists it, with the ID it is revoked by. */
+export interface ActualRule extends IngressRule {
+  id: string;
+  /** The security group the rule belongs to. */
+  groupId: string;
+}
+
+/** A security group on a target's network interface, with the tags that pick one among several. */
+export interface TargetSecurityGroup {
+  id: string;
   tags: Record<string, string>;
 }

@@ -9,7 +9,13 @@ export type Change =
   | { kind: "modifyTargetGroupHealthCheck"; arn: string; id: string; healthCheck: HealthCheck }
   /** arn is empty for a group this plan creates: it is looked up by id. */
   | { kind: "modifyTargetGroupAttributes"; arn: string; id: string; attributes: Record<string, string> }
-  | { kind: "createLoadBalancer"; spec: LoadBalancerSpec; subnetMappings: SubnetMapping[] }
+  | {
+      kind: "createLoadBalancer";
+      spec: LoadBalancerSpec;
+      subnetMappings: SubnetMapping[];
+      securityGroups?: string[];
+    }
+  | { kind: "setSecurityGroups"; arn: string; securityGroups: string[] }
   | { kind: "setSubnets"; arn: string; subnetIds: string[] }
   | { kind: "setIpAddressType"; arn: string; ipAddressType: string }
   | { kind: "modifyLoadBalancerAttributes"; arn: string; attributes: Record<string, string> }

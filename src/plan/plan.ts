@@ -30,6 +30,8 @@ export interface PlanInput {
   explicitName: boolean;
   /** Subnets with their fixed addresses (EIPs, private IPv4), when the Service asks for them. */
   subnetMappings?: SubnetMapping[];
+  /** The NLB's security group IDs, once resolved (the managed group, or the given ones). */
+  securityGroupIds?: string[];
 }
 
 /**
@@ -37,7 +39,14 @@ export interface PlanInput {
  * target group serves one NLB), then new target groups, in-place modifications, the NLB, listeners,
  * and last the target groups nothing forwards to any more.
  */
-export function plan({ desired, actual, subnetIds, explicitName, subnetMappings }: PlanInput): Plan {
+export function plan({
+  desired,
+  actual,
+  subnetIds,
+  explicitName,
+  subnetMappings,
+  securityGroupIds,
+}: PlanInput): Plan {
   const changes: Change[] = [];
   const replacements: Replacement[] = [];
 
@@ -95,9 +104,13 @@ export function plan({ desired, actual, subnetIds, explicitName, subnetMappings 
       kind: "createLoadBalancer",
       spec: desired.loadBalancer,
       subnetMappings: subnetMappings ?? subnetIds.map((subnetId) => ({ subnetId })),
+      ...(securityGroupIds?.length ? { securityGroups: securityGroupIds } : {}),
     });
   } else {
     changes.push(...loadBalancerChanges(desired, lb, subnetIds));
+    // An NLB created without security groups cannot get any (AWS): it is left as it is.
+    if (securityGroupIds?.length && lb.securityGroups.length > 0 && !sameSet(securityGroupIds, lb.securityGroups))
+      changes.push({ kind: "setSecurityGroups", arn: lb.arn, securityGroups: securityGroupIds });
   }
 
   const actualListeners = lb ? actual.listeners.filter((l) => l.loadBalancerArn === lb.arn) : [];

@@ -161,7 +161,11 @@ describe("stack loop against the emulator and moto", () => {
       "same target group ARN",
     );
     const mutations = c.proxy.calls.filter((x) => isMutatingCall(x.operation)).map((x) => x.operation);
-    assert.deepEqual(mutations, ["ModifyTargetGroup"], "only the health check changes: no target churn");
+    assert.deepEqual(
+      mutations,
+      ["AuthorizeSecurityGroupIngress", "ModifyTargetGroup"],
+      "the nodes' security group opens the new health-check port first, then the health check changes; no target churn",
+    );
   });
 
   it("modifies attributes in place on an annotation change, and replaces the NLB on a scheme change with an event", async () => {

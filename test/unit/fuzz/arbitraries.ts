@@ -238,6 +238,25 @@ export const validAnnotationValue: Record<AnnotationField, fc.Arbitrary<string>>
     ),
   ),
   privateIpv4Addresses: joined(fc.uniqueArray(fc.ipV4(), { minLength: 1, maxLength: 3 })),
+  securityGroups: joined(
+    fc.uniqueArray(
+      fc.oneof(
+        fc.stringMatching(/^[0-9a-f]{17}$/).map((hex) => `sg-${hex}`),
+        fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
+  ),
+  manageBackendSecurityGroupRules: padded(caseOf(["true", "false"])),
+  securityGroupPrefixLists: joined(
+    fc.uniqueArray(fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `pl-${hex}`), { minLength: 1, maxLength: 2 }),
+  ),
+  sourceRanges: joined(
+    fc.uniqueArray(
+      fc.tuple(fc.integer({ min: 1, max: 223 }), fc.constantFrom(8, 16, 24)).map(([a]) => `${a}.0.0.0/8`),
+      { minLength: 1, maxLength: 3 },
+    ),
+  ),
 };
 
 /** Values that break something: shape, range, characters, size, separators, repeated keys. */
@@ -820,6 +839,7 @@ export function simulateApply(actual: ActualStack, changes: readonly Change[], l
           scheme: s.scheme,
           ipAddressType: s.ipAddressType,
           subnets: change.subnetMappings.map((m) => m.subnetId),
+          securityGroups: change.securityGroups ?? [],
           state: "provisioning",
           attributes: { ...LOAD_BALANCER_DEFAULTS, ...s.attributes },
           tags: storedTags(s.tags),
@@ -829,6 +849,11 @@ export function simulateApply(actual: ActualStack, changes: readonly Change[], l
       }
       case "setSubnets":
         lbOf(change.arn).subnets = [...change.subnetIds];
+        break;
+      case "setSecurityGroups":
+        if (lbOf(change.arn).securityGroups.length === 0)
+          throw new AwsRefusal("InvalidConfigurationRequest: the NLB was created without security groups");
+        lbOf(change.arn).securityGroups = [...change.securityGroups];
         break;
       case "setIpAddressType":
         lbOf(change.arn).ipAddressType = change.ipAddressType;

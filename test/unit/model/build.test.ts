@@ -117,6 +117,15 @@ describe("build: the defaults of DESIGN.md", () => {
           ],
         },
       ],
+      securityGroups: {
+        managed: {
+          name: "k8s-shop-web-202c493d8a",
+          description: "Frontend security group of an NLB managed by aws-nlb-controller",
+          ingress: [{ protocol: "tcp", fromPort: 80, toPort: 80, source: { cidr: "0.0.0.0/0" } }],
+          tags: ownership("ManagedLBSecurityGroup"),
+        },
+        manageBackendRules: true,
+      },
     });
   });
 

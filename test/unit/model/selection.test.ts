@@ -118,14 +118,14 @@ describe("lookalikeWarnings", () => {
         service(
           { loadBalancerClass: CLASS },
           {
-            [`${P}security-groups`]: "sg-0123456789abcdef0",
+            [`${P}minimum-load-balancer-capacity`]: "CapacityUnits=100",
             [`${P}listener-attributes.TCP-443`]: "tcp.idle_timeout.seconds=60",
           },
         ),
       ),
       [
         `annotation ${P}listener-attributes.TCP-443 is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
-        `annotation ${P}security-groups is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
+        `annotation ${P}minimum-load-balancer-capacity is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
       ],
     );
   });

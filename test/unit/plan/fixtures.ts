@@ -51,6 +51,7 @@ export function desiredStack(ports = [80]): DesiredStack {
     },
     listeners: ports.map((port) => ({ port, protocol: "TCP" as const, targetGroup: `shop/web:${port}` })),
     targetGroups: ports.map((p) => targetGroup(p)),
+    securityGroups: { manageBackendRules: false },
   };
 }
 
@@ -63,6 +64,7 @@ export function actualLb(over: Partial<ActualLoadBalancer> = {}): ActualLoadBala
     scheme: "internal",
     ipAddressType: "ipv4",
     subnets: ["subnet-aaaa1111", "subnet-bbbb2222"],
+    securityGroups: [],
     attributes: { "deletion_protection.enabled": "false" },
     tags: tags("LoadBalancer"),
     ...over,

@@ -1,0 +1,102 @@
+// Which security groups a target's network interface has: instances by their primary interface,
+// pod IPs by the interface that holds the address. Cached: a target's interface rarely changes,
+// and endpoint churn must not turn into a read per change.
+import {
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  type EC2Client,
+} from "@aws-sdk/client-ec2";
+import type { TargetSecurityGroup } from "../model/types.ts";
+import { tagsToRecord } from "./convert.ts";
+
+const BATCH = 200;
+const DEFAULT_TTL_MS = 10 * 60_000;
+const MISS_TTL_MS = 30_000;
+
+export class TargetSecurityGroups {
+  readonly #ec2: EC2Client;
+  readonly #vpcId: string;
+  readonly #ttlMs: number;
+  /** target (instance ID or IP) -> its interface's group IDs; [] when no interface was found. */
+  readonly #groupsOf = new Map<string, { at: number; ids: string[] | undefined }>();
+  readonly #tagsOf = new Map<string, Record<string, string>>();
+
+  constructor(ec2: EC2Client, vpcId: string, ttlMs = DEFAULT_TTL_MS) {
+    this.#ec2 = ec2;
+    this.#vpcId = vpcId;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** Looks up what the cache lacks (at most a few batched reads), then answers from the cache. */
+  async load(targets: Iterable<string>): Promise<(target: string) => TargetSecurityGroup[] | undefined> {
+    const now = Date.now();
+    const stale = [...new Set(targets)].filter((t) => {
+      const hit = this.#groupsOf.get(t);
+      // A miss is retried sooner than a hit: the interface may just be coming up.
+      return !hit || now - hit.at > (hit.ids ? this.#ttlMs : MISS_TTL_MS);
+    });
+    const instances = stale.filter((t) => t.startsWith("i-"));
+    const addresses = stale.filter((t) => !t.startsWith("i-"));
+    for (let i = 0; i < instances.length; i += BATCH) await this.#loadInstances(instances.slice(i, i + BATCH), now);
+    for (let i = 0; i < addresses.length; i += BATCH) await this.#loadAddresses(addresses.slice(i, i + BATCH), now);
+    const ambiguous = new Set<string>();
+    for (const t of new Set(targets)) {
+      const ids = this.#groupsOf.get(t)?.ids ?? [];
+      if (ids.length > 1) for (const id of ids) if (!this.#tagsOf.has(id)) ambiguous.add(id);
+    }
+    if (ambiguous.size > 0) await this.#loadTags([...ambiguous]);
+    return (target) =>
+      this.#groupsOf.get(target)?.ids?.map((id) => ({ id, tags: this.#tagsOf.get(id) ?? {} }));
+  }
+
+  async #loadInstances(ids: string[], at: number): Promise<void> {
+    let token: string | undefined;
+    const found = new Set<string>();
+    do {
+      const page = await this.#ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-id", Values: ids }], NextToken: token }));
+      for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        if (!instance.InstanceId) continue;
+        const primary = (instance.NetworkInterfaces ?? []).find((n) => n.Attachment?.DeviceIndex === 0);
+        const groups = primary?.Groups ?? instance.SecurityGroups ?? [];
+        this.#groupsOf.set(instance.InstanceId, { at, ids: groups.flatMap((g) => (g.GroupId ? [g.GroupId] : [])) });
+        found.add(instance.InstanceId);
+      }
+      token = page.NextToken;
+    } while (token);
+    for (const id of ids) if (!found.has(id)) this.#groupsOf.set(id, { at, ids: undefined });
+  }
+
+  async #loadAddresses(addresses: string[], at: number): Promise<void> {
+    let token: string | undefined;
+    const found = new Set<string>();
+    do {
+      const page = await this.#ec2.send(
+        new DescribeNetworkInterfacesCommand({
+          Filters: [
+            { Name: "vpc-id", Values: [this.#vpcId] },
+            { Name: "addresses.private-ip-address", Values: addresses },
+          ],
+          NextToken: token,
+        }),
+      );
+      for (const eni of page.NetworkInterfaces ?? []) {
+        const ids = (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []));
+        const own = [eni.PrivateIpAddress, ...(eni.PrivateIpAddresses ?? []).map((a) => a.PrivateIpAddress)];
+        for (const address of own) {
+          if (address && addresses.includes(address)) {
+            this.#groupsOf.set(address, { at, ids });
+            found.add(address);
+          }
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    for (const address of addresses) if (!found.has(address)) this.#groupsOf.set(address, { at, ids: undefined });
+  }
+
+  async #loadTags(groupIds: string[]): Promise<void> {
+    const out = await this.#ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds }));
+    for (const g of out.SecurityGroups ?? []) if (g.GroupId) this.#tagsOf.set(g.GroupId, tagsToRecord(g.Tags));
+  }
+}

@@ -1,0 +1,224 @@
+// The security group steps of a stack reconcile. Decisions come from model/ and plan/; this file
+// only orders the calls: new rules before the NLB changes, revocations and deletions after.
+import {
+  authorizeRules,
+  createSecurityGroup,
+  deleteSecurityGroup,
+  type OwnedSecurityState,
+  observeSecurityGroups,
+  resolveSecurityGroups,
+  revokeRules,
+} from "../aws/security-groups.ts";
+import { ruleKey } from "../model/security-groups.ts";
+import {
+  BACKEND_RULE_RESOURCE,
+  ownershipTags,
+  RESOURCE_TAG,
+  SECURITY_GROUP_RESOURCE,
+} from "../model/tags.ts";
+import type { DesiredStack, Service } from "../model/types.ts";
+import { backendRulesFor, planRules, type RuleChanges, type WantedRule } from "../plan/security-groups.ts";
+import type { ControllerContext } from "./context.ts";
+
+/** What the target loop needs to add backend rules for new targets without reading them back. */
+export interface BackendRuleMemo {
+  source: string;
+  /** Keys of the backend rules known to be in place. */
+  have: Set<string>;
+}
+
+export interface SecurityGroupPhase {
+  /** The NLB's security group IDs; undefined when the NLB cannot have any. */
+  ids?: string[];
+  /** Revokes what is no longer wanted and deletes unused groups: run after the NLB changes. */
+  finish: () => Promise<void>;
+}
+
+/** Security group work is put off while AWS still holds a group in use; not the user's problem. */
+export class SecurityGroupBusyError extends Error {
+  override name = "SecurityGroupBusyError";
+}
+
+export async function prepareSecurityGroups(
+  ctx: ControllerContext,
+  key: string,
+  svc: Service,
+  desired: DesiredStack,
+  canHave: boolean,
+): Promise<SecurityGroupPhase> {
+  const state = await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key);
+  const spec = desired.securityGroups;
+  if (!canHave) {
+    await reportUnavailable(ctx, svc, desired);
+    ctx.backendRules.delete(key);
+    return { finish: () => removeAll(ctx, key, state) };
+  }
+  let ids: string[];
+  let keep: string | undefined;
+  if (spec.managed) {
+    const managed = spec.managed;
+    const existing = state.groups.find((g) => g.name === managed.name);
+    const id = existing?.id ?? (await createManagedGroup(ctx, managed));
+    keep = id;
+    const frontend = planRules(
+      managed.ingress.map((rule) => ({ groupId: id, rule })),
+      state.rules.filter((r) => r.groupId === id),
+    );
+    await authorizeAll(ctx, frontend, ruleTags(ctx, key, SECURITY_GROUP_RESOURCE));
+    await revokeAll(ctx, frontend);
+    ids = [id];
+  } else {
+    ids = await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []);
+  }
+
+  const backendActual = state.rules.filter((r) => r.tags[RESOURCE_TAG] === BACKEND_RULE_RESOURCE);
+  let backend: RuleChanges = planRules([], backendActual);
+  const source = ids[0];
+  if (spec.manageBackendRules && source) {
+    const wanted = await wantedBackendRules(ctx, svc, desired, source);
+    backend = planRules(wanted, backendActual);
+    await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
+    ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
+  } else {
+    ctx.backendRules.delete(key);
+  }
+  return {
+    ids,
+    finish: async () => {
+      await revokeAll(ctx, backend);
+      await deleteGroups(
+        ctx,
+        state.groups.filter((g) => g.id !== keep),
+      );
+    },
+  };
+}
+
+/** The target loop's share: rules for targets on security groups not seen before; never revokes. */
+export async function addMissingBackendRules(
+  ctx: ControllerContext,
+  key: string,
+  svc: Service,
+  desired: DesiredStack,
+): Promise<void> {
+  const memo = ctx.backendRules.get(key);
+  if (!memo || !desired.securityGroups.manageBackendRules) return;
+  const wanted = await wantedBackendRules(ctx, svc, desired, memo.source);
+  const missing = wanted.filter((w) => !memo.have.has(ruleKey(w.groupId, w.rule)));
+  if (missing.length === 0) return;
+  await authorizeAll(ctx, planRules(missing, []), ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
+  for (const w of missing) memo.have.add(ruleKey(w.groupId, w.rule));
+}
+
+/**
+ * After a restart the stack is trusted from its fingerprint, but the backend rules are read once
+ * (two reads) so the target loop knows what is in place. False when the managed group is missing.
+ */
+export async function syncBackendRules(
+  ctx: ControllerContext,
+  key: string,
+  svc: Service,
+  desired: DesiredStack,
+): Promise<boolean> {
+  const spec = desired.securityGroups;
+  if (!spec.manageBackendRules || ctx.backendRules.has(key)) return true;
+  const state = await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key);
+  const source = spec.managed
+    ? state.groups.find((g) => g.name === spec.managed?.name)?.id
+    : (await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []))[0];
+  if (!source) return false;
+  const wanted = await wantedBackendRules(ctx, svc, desired, source);
+  const backend = planRules(
+    wanted,
+    state.rules.filter((r) => r.tags[RESOURCE_TAG] === BACKEND_RULE_RESOURCE),
+  );
+  await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
+  await revokeAll(ctx, backend);
+  ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
+  return true;
+}
+
+/** Deletion: the NLB is gone already; its backend rules go, then its groups (retried while in use). */
+export async function deleteSecurityGroups(ctx: ControllerContext, key: string): Promise<number> {
+  const state = await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key);
+  ctx.backendRules.delete(key);
+  await removeAll(ctx, key, state);
+  return state.groups.length;
+}
+
+async function removeAll(ctx: ControllerContext, _key: string, state: OwnedSecurityState): Promise<void> {
+  const owned = new Set(state.groups.map((g) => g.id));
+  // Rules inside our own groups go with the groups.
+  await revokeAll(ctx, planRules([], state.rules.filter((r) => !owned.has(r.groupId))));
+  await deleteGroups(ctx, state.groups);
+}
+
+async function deleteGroups(ctx: ControllerContext, groups: { id: string; name: string }[]): Promise<void> {
+  const busy: string[] = [];
+  for (const g of groups) if (!(await deleteSecurityGroup(ctx.aws.ec2, g.id))) busy.push(`${g.name} (${g.id})`);
+  if (busy.length > 0)
+    throw new SecurityGroupBusyError(`security group ${busy.join(", ")} is still in use; deletion is retried`);
+}
+
+async function wantedBackendRules(
+  ctx: ControllerContext,
+  svc: Service,
+  desired: DesiredStack,
+  source: string,
+): Promise<WantedRule[]> {
+  const targets = desired.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id));
+  const lookup = await ctx.targetSecurityGroups.load(targets);
+  const { wanted, unresolved } = backendRulesFor(desired, source, lookup, ctx.build.clusterName);
+  if (unresolved.length > 0) {
+    const shown = unresolved.slice(0, 5).map((u) => `${u.target}: ${u.problem}`);
+    const more = unresolved.length > 5 ? ` and ${unresolved.length - 5} more` : "";
+    await ctx.writer.event(
+      svc,
+      "Warning",
+      "BackendSecurityGroupUnresolved",
+      `No backend security group rule could be added for ${shown.join("; ")}${more}`,
+    );
+  }
+  return wanted;
+}
+
+async function createManagedGroup(
+  ctx: ControllerContext,
+  managed: NonNullable<DesiredStack["securityGroups"]["managed"]>,
+): Promise<string> {
+  return createSecurityGroup(ctx.aws.ec2, managed, ctx.vpcId);
+}
+
+async function authorizeAll(
+  ctx: ControllerContext,
+  changes: RuleChanges,
+  tags: Record<string, string>,
+): Promise<void> {
+  for (const [groupId, rules] of changes.authorize)
+    await authorizeRules(ctx.aws.ec2, groupId, rules, tags);
+}
+
+async function revokeAll(ctx: ControllerContext, changes: RuleChanges): Promise<void> {
+  for (const [groupId, ids] of changes.revoke) await revokeRules(ctx.aws.ec2, groupId, ids);
+}
+
+function ruleTags(ctx: ControllerContext, key: string, resource: string): Record<string, string> {
+  return { ...ctx.build.defaultTags, ...ownershipTags(ctx.build.clusterName, key, resource) };
+}
+
+async function reportUnavailable(ctx: ControllerContext, svc: Service, desired: DesiredStack): Promise<void> {
+  const asked =
+    desired.securityGroups.given !== undefined ||
+    (svc.spec?.loadBalancerSourceRanges?.length ?? 0) > 0 ||
+    Object.keys(svc.metadata.annotations ?? {}).some(
+      (k) =>
+        k === "service.beta.kubernetes.io/load-balancer-source-ranges" ||
+        k.startsWith("service.beta.kubernetes.io/aws-load-balancer-security-group"),
+    );
+  await ctx.writer.event(
+    svc,
+    asked ? "Warning" : "Normal",
+    "SecurityGroupsUnavailable",
+    `NLB ${desired.loadBalancer.name} was created without security groups and AWS cannot add them later: no frontend security group${asked ? " (source ranges and security-group annotations do not apply)" : ""} and no backend rules are managed for it; a new NLB (for example a new aws-load-balancer-name) gets them`,
+  );
+}

@@ -1,0 +1,169 @@
+// Security groups: the NLB's frontend group (managed or given), and which ports the targets'
+// security groups must open to it.
+import { normalCidr } from "./annotation-values.ts";
+import { type AnnotationValues, annotationTable } from "./annotations.ts";
+import { annotationProblem, specProblem, textOf } from "./problems.ts";
+import type {
+  IngressRule,
+  InputProblem,
+  IpAddressType,
+  ListenerProtocol,
+  RuleSource,
+  SecurityGroupsSpec,
+  Service,
+  TargetGroupSpec,
+  TargetSecurityGroup,
+} from "./types.ts";
+
+export const MANAGED_SECURITY_GROUP_DESCRIPTION = "Frontend security group of an NLB managed by aws-nlb-controller";
+const EVERYWHERE_V4 = "0.0.0.0/0";
+const EVERYWHERE_V6 = "::/0";
+
+export interface SecurityGroupInput {
+  values: AnnotationValues;
+  service: Service;
+  ipAddressType: IpAddressType;
+  listeners: { port: number; protocol: ListenerProtocol }[];
+  name: string;
+  tags: Record<string, string>;
+  object: string;
+  problems: InputProblem[];
+}
+
+export function securityGroupsOf(input: SecurityGroupInput): SecurityGroupsSpec {
+  const { values, object, problems } = input;
+  const ranges = sourceRanges(input);
+  if (values.securityGroups !== undefined) {
+    return { given: values.securityGroups, manageBackendRules: values.manageBackendSecurityGroupRules ?? false };
+  }
+  const sources: RuleSource[] = [
+    ...(ranges ?? defaultRanges(input)).map((cidr) => ({ cidr })),
+    ...(values.securityGroupPrefixLists ?? []).map((prefixList) => ({ prefixList })),
+  ];
+  if (ranges && input.ipAddressType === "ipv4") {
+    const v6 = ranges.find((cidr) => cidr.includes(":"));
+    if (v6 !== undefined) {
+      problems.push(
+        rangeProblem(input, object, {
+          value: v6,
+          allowed: `IPv4 CIDR blocks only: the NLB is ipv4; set ${annotationTable.ipAddressType.key} to dualstack to allow IPv6 clients`,
+        }),
+      );
+    }
+  }
+  const ingress = input.listeners.flatMap((listener) =>
+    protocolsOf(listener.protocol).flatMap((protocol) =>
+      sources.map((source): IngressRule => ({ protocol, fromPort: listener.port, toPort: listener.port, source })),
+    ),
+  );
+  return {
+    managed: {
+      name: input.name,
+      description: MANAGED_SECURITY_GROUP_DESCRIPTION,
+      ingress: sortedRules(ingress),
+      tags: input.tags,
+    },
+    manageBackendRules: values.manageBackendSecurityGroupRules ?? true,
+  };
+}
+
+/** spec.loadBalancerSourceRanges wins over the annotation; undefined when neither is set. */
+function sourceRanges(input: SecurityGroupInput): string[] | undefined {
+  const spec: unknown = input.service.spec?.loadBalancerSourceRanges;
+  if (spec === undefined || spec === null || (Array.isArray(spec) && spec.length === 0))
+    return input.values.sourceRanges;
+  if (!Array.isArray(spec)) {
+    input.problems.push(
+      specProblem(input.object, "spec.loadBalancerSourceRanges", {
+        value: textOf(spec),
+        allowed: "a list of CIDR blocks",
+      }),
+    );
+    return undefined;
+  }
+  const out: string[] = [];
+  spec.forEach((entry: unknown, index) => {
+    const normal = typeof entry === "string" ? normalCidr(entry.trim()) : undefined;
+    if (normal === undefined) {
+      input.problems.push(
+        specProblem(input.object, `spec.loadBalancerSourceRanges[${index}]`, {
+          value: textOf(entry),
+          allowed: "an IPv4 or IPv6 CIDR block without host bits (10.0.0.0/8, 2001:db8::/32)",
+        }),
+      );
+    } else if (!out.includes(normal)) out.push(normal);
+  });
+  return out;
+}
+
+function defaultRanges(input: SecurityGroupInput): string[] {
+  if (input.values.securityGroupPrefixLists?.length) return [];
+  return input.ipAddressType === "dualstack" ? [EVERYWHERE_V4, EVERYWHERE_V6] : [EVERYWHERE_V4];
+}
+
+function rangeProblem(
+  input: SecurityGroupInput,
+  object: string,
+  error: { value: string; allowed: string },
+): InputProblem {
+  const fromSpec = (input.service.spec?.loadBalancerSourceRanges?.length ?? 0) > 0;
+  if (fromSpec) {
+    const index = input.service.spec.loadBalancerSourceRanges!.findIndex(
+      (entry) => normalCidr(String(entry).trim()) === error.value,
+    );
+    return specProblem(object, `spec.loadBalancerSourceRanges[${Math.max(index, 0)}]`, error);
+  }
+  return annotationProblem(object, annotationTable.sourceRanges.key, error);
+}
+
+function protocolsOf(protocol: ListenerProtocol | TargetGroupSpec["protocol"]): ("tcp" | "udp")[] {
+  if (protocol === "UDP") return ["udp"];
+  if (protocol === "TCP_UDP") return ["tcp", "udp"];
+  return ["tcp"];
+}
+
+/** The ports a target group's targets must accept from the NLB: traffic ports and the health check's. */
+export function backendPortsOf(tg: TargetGroupSpec): Map<string, { protocol: "tcp" | "udp"; port: number }[]> {
+  const out = new Map<string, { protocol: "tcp" | "udp"; port: number }[]>();
+  for (const target of tg.targets) {
+    const ports = protocolsOf(tg.protocol).map((protocol) => ({ protocol, port: target.port }));
+    const healthPort = tg.healthCheck.port === "traffic-port" ? target.port : tg.healthCheck.port;
+    ports.push({ protocol: "tcp", port: healthPort });
+    out.set(target.id, [...(out.get(target.id) ?? []), ...ports]);
+  }
+  return out;
+}
+
+/**
+ * The security group of a target's network interface that gets the backend rules: the only one, or
+ * else the one tagged `kubernetes.io/cluster/<cluster>` (AWS LBC's rule). A string explains a refusal.
+ */
+export function targetSecurityGroup(
+  groups: TargetSecurityGroup[],
+  clusterName: string,
+): { id: string } | { problem: string } {
+  if (groups.length === 1) return { id: groups[0]!.id };
+  if (groups.length === 0) return { problem: "its network interface has no security group" };
+  const key = `kubernetes.io/cluster/${clusterName}`;
+  const tagged = groups.filter((g) => Object.hasOwn(g.tags, key));
+  if (tagged.length === 1) return { id: tagged[0]!.id };
+  const ids = groups.map((g) => g.id).join(", ");
+  return {
+    problem:
+      tagged.length === 0
+        ? `its network interface has ${groups.length} security groups (${ids}) and none is tagged ${key}`
+        : `its network interface has ${tagged.length} security groups tagged ${key} (${tagged.map((g) => g.id).join(", ")}); tag exactly one`,
+  };
+}
+
+export function ruleKey(groupId: string, rule: IngressRule): string {
+  const s = rule.source;
+  const source = "cidr" in s ? `cidr:${s.cidr}` : "prefixList" in s ? `pl:${s.prefixList}` : `sg:${s.group}`;
+  return `${groupId}|${rule.protocol}|${rule.fromPort}|${rule.toPort}|${source}`;
+}
+
+function sortedRules(rules: IngressRule[]): IngressRule[] {
+  const seen = new Map<string, IngressRule>();
+  for (const rule of rules) seen.set(ruleKey("", rule), rule);
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, rule]) => rule);
+}

@@ -1,0 +1,119 @@
+// Security group rules: desired vs actual -> rules to authorize and rule IDs to revoke. Only rules
+// the controller tagged as its own are ever in `actual`, so nothing else can be revoked.
+import { backendPortsOf, ruleKey, targetSecurityGroup } from "../model/security-groups.ts";
+import type {
+  ActualRule,
+  DesiredStack,
+  IngressRule,
+  TargetSecurityGroup,
+} from "../model/types.ts";
+
+export interface RuleChanges {
+  /** security group ID -> rules to add (added before anything is revoked). */
+  authorize: Map<string, IngressRule[]>;
+  /** security group ID -> IDs of rules to revoke. */
+  revoke: Map<string, string[]>;
+}
+
+export interface WantedRule {
+  groupId: string;
+  rule: IngressRule;
+}
+
+export function planRules(wanted: WantedRule[], actual: ActualRule[]): RuleChanges {
+  const have = new Set(actual.map((r) => ruleKey(r.groupId, r)));
+  const want = new Set<string>();
+  const authorize = new Map<string, IngressRule[]>();
+  for (const { groupId, rule } of wanted) {
+    const key = ruleKey(groupId, rule);
+    if (want.has(key)) continue;
+    want.add(key);
+    if (!have.has(key)) authorize.set(groupId, [...(authorize.get(groupId) ?? []), rule]);
+  }
+  const revoke = new Map<string, string[]>();
+  const kept = new Set<string>();
+  for (const rule of actual) {
+    const key = ruleKey(rule.groupId, rule);
+    // A duplicate of a kept rule (two listings of one rule) is revoked only by its own ID.
+    if (want.has(key) && !kept.has(key)) {
+      kept.add(key);
+      continue;
+    }
+    revoke.set(rule.groupId, [...(revoke.get(rule.groupId) ?? []), rule.id]);
+  }
+  return { authorize, revoke };
+}
+
+export function isEmpty(changes: RuleChanges): boolean {
+  return changes.authorize.size === 0 && changes.revoke.size === 0;
+}
+
+export interface BackendRules {
+  wanted: WantedRule[];
+  /** Targets whose security group could not be chosen, with why. */
+  unresolved: { target: string; problem: string }[];
+}
+
+/**
+ * The rules the targets' security groups need: each traffic and health-check port from the NLB's
+ * security group. Contiguous ports of one protocol share a rule, which keeps the group's rule count
+ * (60 by default) from running out.
+ */
+export function backendRulesFor(
+  desired: DesiredStack,
+  sourceGroup: string,
+  groupsOfTarget: (targetId: string) => TargetSecurityGroup[] | undefined,
+  clusterName: string,
+): BackendRules {
+  const ports = new Map<string, Map<"tcp" | "udp", Set<number>>>();
+  const unresolved: BackendRules["unresolved"] = [];
+  const seen = new Set<string>();
+  for (const tg of desired.targetGroups) {
+    for (const [target, targetPorts] of backendPortsOf(tg)) {
+      const groups = groupsOfTarget(target);
+      if (groups === undefined) {
+        if (!seen.has(target)) unresolved.push({ target, problem: "no network interface has this address" });
+        seen.add(target);
+        continue;
+      }
+      const chosen = targetSecurityGroup(groups, clusterName);
+      if ("problem" in chosen) {
+        if (!seen.has(target)) unresolved.push({ target, problem: chosen.problem });
+        seen.add(target);
+        continue;
+      }
+      const byProtocol = ports.get(chosen.id) ?? new Map<"tcp" | "udp", Set<number>>();
+      ports.set(chosen.id, byProtocol);
+      for (const { protocol, port } of targetPorts) {
+        const set = byProtocol.get(protocol) ?? new Set<number>();
+        set.add(port);
+        byProtocol.set(protocol, set);
+      }
+    }
+  }
+  const wanted: WantedRule[] = [];
+  for (const [groupId, byProtocol] of [...ports].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const protocol of ["tcp", "udp"] as const) {
+      for (const [fromPort, toPort] of ranges(byProtocol.get(protocol) ?? new Set())) {
+        wanted.push({ groupId, rule: { protocol, fromPort, toPort, source: { group: sourceGroup } } });
+      }
+    }
+  }
+  return { wanted, unresolved };
+}
+
+function ranges(ports: Set<number>): [number, number][] {
+  const sorted = [...ports].sort((a, b) => a - b);
+  const out: [number, number][] = [];
+  for (const port of sorted) {
+    const last = out.at(-1);
+    if (last && port === last[1] + 1) last[1] = port;
+    else out.push([port, port]);
+  }
+  return out;
+}
+
+/** AWS gives an NLB security groups only when it is created: one made without keeps having none. */
+export function canHaveSecurityGroups(kept: { securityGroups: string[] } | undefined): boolean {
+  return kept === undefined || kept.securityGroups.length > 0;
+}
