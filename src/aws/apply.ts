@@ -132,7 +132,10 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
       }
       case "setSecurityGroups":
         await elbv2.send(
-          new SetSecurityGroupsCommand({ LoadBalancerArn: change.arn, SecurityGroups: change.securityGroups }),
+          new SetSecurityGroupsCommand({
+            LoadBalancerArn: change.arn,
+            SecurityGroups: change.securityGroups,
+          }),
         );
         break;
       case "setSubnets":

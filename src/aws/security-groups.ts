@@ -51,7 +51,10 @@ export async function observeSecurityGroups(
   const rules: OwnedSecurityState["rules"] = [];
   do {
     const page = await ec2.send(
-      new DescribeSecurityGroupRulesCommand({ Filters: ownedFilters(clusterName, stackId), NextToken: token }),
+      new DescribeSecurityGroupRulesCommand({
+        Filters: ownedFilters(clusterName, stackId),
+        NextToken: token,
+      }),
     );
     for (const r of page.SecurityGroupRules ?? []) {
       const rule = ingressRuleOf(r);
@@ -60,13 +63,19 @@ export async function observeSecurityGroups(
     token = page.NextToken;
   } while (token);
   // Tags are re-checked here: a filter is a server's promise, ownership is decided by the tags themselves.
-  const ours = (tags: Record<string, string>) => tags[CLUSTER_TAG] === clusterName && tags[STACK_TAG] === stackId;
+  const ours = (tags: Record<string, string>) =>
+    tags[CLUSTER_TAG] === clusterName && tags[STACK_TAG] === stackId;
   return { groups: groups.filter((g) => ours(g.tags)), rules: rules.filter((r) => ours(r.tags)) };
 }
 
 function ingressRuleOf(r: SecurityGroupRule): (ActualRule & { tags: Record<string, string> }) | undefined {
   if (r.IsEgress || !r.SecurityGroupRuleId || !r.GroupId) return undefined;
-  const protocol = r.IpProtocol === "tcp" || r.IpProtocol === "6" ? "tcp" : r.IpProtocol === "udp" || r.IpProtocol === "17" ? "udp" : undefined;
+  const protocol =
+    r.IpProtocol === "tcp" || r.IpProtocol === "6"
+      ? "tcp"
+      : r.IpProtocol === "udp" || r.IpProtocol === "17"
+        ? "udp"
+        : undefined;
   const source = r.CidrIpv4
     ? { cidr: r.CidrIpv4 }
     : r.CidrIpv6
@@ -78,7 +87,8 @@ function ingressRuleOf(r: SecurityGroupRule): (ActualRule & { tags: Record<strin
           : undefined;
   const base = { id: r.SecurityGroupRuleId, groupId: r.GroupId, tags: tagsToRecord(r.Tags) };
   // A rule of ours in a shape we never make (edited by hand) is still ours to revoke: give it a shape that matches nothing.
-  if (!protocol || !source) return { ...base, protocol: "tcp", fromPort: -1, toPort: -1, source: { cidr: "?" } };
+  if (!protocol || !source)
+    return { ...base, protocol: "tcp", fromPort: -1, toPort: -1, source: { cidr: "?" } };
   return { ...base, protocol, fromPort: r.FromPort ?? -1, toPort: r.ToPort ?? -1, source };
 }
 
@@ -155,7 +165,9 @@ export async function authorizeRules(
 
 export async function revokeRules(ec2: EC2Client, groupId: string, ruleIds: string[]): Promise<void> {
   try {
-    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ruleIds }));
+    await ec2.send(
+      new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ruleIds }),
+    );
   } catch (err) {
     if (!isNotFound(err)) throw err;
     // One of them is gone already: revoke the rest one by one.
@@ -182,7 +194,11 @@ export async function deleteSecurityGroup(ec2: EC2Client, groupId: string): Prom
 }
 
 /** IDs for the security-groups annotation's entries: IDs as they are, names by Name tag, then group name. */
-export async function resolveSecurityGroups(ec2: EC2Client, vpcId: string, refs: string[]): Promise<string[]> {
+export async function resolveSecurityGroups(
+  ec2: EC2Client,
+  vpcId: string,
+  refs: string[],
+): Promise<string[]> {
   const names = refs.filter((ref) => !/^sg-[0-9a-f]+$/.test(ref));
   const byName = new Map<string, string>();
   for (const filter of ["tag:Name", "group-name"]) {
@@ -200,7 +216,9 @@ export async function resolveSecurityGroups(ec2: EC2Client, vpcId: string, refs:
       const name = filter === "group-name" ? g.GroupName : tagsToRecord(g.Tags).Name;
       if (name && g.GroupId && missing.includes(name)) {
         if (byName.has(name) && byName.get(name) !== g.GroupId)
-          throw new SecurityGroupLookupError(`security group name ${name} matches more than one group in VPC ${vpcId}`);
+          throw new SecurityGroupLookupError(
+            `security group name ${name} matches more than one group in VPC ${vpcId}`,
+          );
         byName.set(name, g.GroupId);
       }
     }

@@ -38,8 +38,10 @@ export class TargetSecurityGroups {
     });
     const instances = stale.filter((t) => t.startsWith("i-"));
     const addresses = stale.filter((t) => !t.startsWith("i-"));
-    for (let i = 0; i < instances.length; i += BATCH) await this.#loadInstances(instances.slice(i, i + BATCH), now);
-    for (let i = 0; i < addresses.length; i += BATCH) await this.#loadAddresses(addresses.slice(i, i + BATCH), now);
+    for (let i = 0; i < instances.length; i += BATCH)
+      await this.#loadInstances(instances.slice(i, i + BATCH), now);
+    for (let i = 0; i < addresses.length; i += BATCH)
+      await this.#loadAddresses(addresses.slice(i, i + BATCH), now);
     const ambiguous = new Set<string>();
     for (const t of new Set(targets)) {
       const ids = this.#groupsOf.get(t)?.ids ?? [];
@@ -54,12 +56,17 @@ export class TargetSecurityGroups {
     let token: string | undefined;
     const found = new Set<string>();
     do {
-      const page = await this.#ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-id", Values: ids }], NextToken: token }));
+      const page = await this.#ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: "instance-id", Values: ids }], NextToken: token }),
+      );
       for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
         if (!instance.InstanceId) continue;
         const primary = (instance.NetworkInterfaces ?? []).find((n) => n.Attachment?.DeviceIndex === 0);
         const groups = primary?.Groups ?? instance.SecurityGroups ?? [];
-        this.#groupsOf.set(instance.InstanceId, { at, ids: groups.flatMap((g) => (g.GroupId ? [g.GroupId] : [])) });
+        this.#groupsOf.set(instance.InstanceId, {
+          at,
+          ids: groups.flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
+        });
         found.add(instance.InstanceId);
       }
       token = page.NextToken;
@@ -92,11 +99,13 @@ export class TargetSecurityGroups {
       }
       token = page.NextToken;
     } while (token);
-    for (const address of addresses) if (!found.has(address)) this.#groupsOf.set(address, { at, ids: undefined });
+    for (const address of addresses)
+      if (!found.has(address)) this.#groupsOf.set(address, { at, ids: undefined });
   }
 
   async #loadTags(groupIds: string[]): Promise<void> {
     const out = await this.#ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds }));
-    for (const g of out.SecurityGroups ?? []) if (g.GroupId) this.#tagsOf.set(g.GroupId, tagsToRecord(g.Tags));
+    for (const g of out.SecurityGroups ?? [])
+      if (g.GroupId) this.#tagsOf.set(g.GroupId, tagsToRecord(g.Tags));
   }
 }

@@ -1,9 +1,9 @@
-import { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import { hostname } from "node:os";
 import type { V1EndpointSliceList, V1NodeList, V1PodList, V1ServiceList } from "@kubernetes/client-node";
 import { type AwsClients, makeClients } from "../aws/clients.ts";
 import { OwnedResources } from "../aws/inventory.ts";
 import { describeSubnets, vpcOfInstance } from "../aws/network.ts";
+import { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import { TargetRegistry } from "../aws/targets.ts";
 import type { Config } from "../config.ts";
 import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";

@@ -149,15 +149,24 @@ export async function deleteSecurityGroups(ctx: ControllerContext, key: string):
 async function removeAll(ctx: ControllerContext, _key: string, state: OwnedSecurityState): Promise<void> {
   const owned = new Set(state.groups.map((g) => g.id));
   // Rules inside our own groups go with the groups.
-  await revokeAll(ctx, planRules([], state.rules.filter((r) => !owned.has(r.groupId))));
+  await revokeAll(
+    ctx,
+    planRules(
+      [],
+      state.rules.filter((r) => !owned.has(r.groupId)),
+    ),
+  );
   await deleteGroups(ctx, state.groups);
 }
 
 async function deleteGroups(ctx: ControllerContext, groups: { id: string; name: string }[]): Promise<void> {
   const busy: string[] = [];
-  for (const g of groups) if (!(await deleteSecurityGroup(ctx.aws.ec2, g.id))) busy.push(`${g.name} (${g.id})`);
+  for (const g of groups)
+    if (!(await deleteSecurityGroup(ctx.aws.ec2, g.id))) busy.push(`${g.name} (${g.id})`);
   if (busy.length > 0)
-    throw new SecurityGroupBusyError(`security group ${busy.join(", ")} is still in use; deletion is retried`);
+    throw new SecurityGroupBusyError(
+      `security group ${busy.join(", ")} is still in use; deletion is retried`,
+    );
 }
 
 async function wantedBackendRules(
@@ -194,8 +203,7 @@ async function authorizeAll(
   changes: RuleChanges,
   tags: Record<string, string>,
 ): Promise<void> {
-  for (const [groupId, rules] of changes.authorize)
-    await authorizeRules(ctx.aws.ec2, groupId, rules, tags);
+  for (const [groupId, rules] of changes.authorize) await authorizeRules(ctx.aws.ec2, groupId, rules, tags);
 }
 
 async function revokeAll(ctx: ControllerContext, changes: RuleChanges): Promise<void> {

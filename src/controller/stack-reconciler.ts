@@ -1,6 +1,6 @@
 import { applyChanges } from "../aws/apply.ts";
-import { SecurityGroupLookupError } from "../aws/security-groups.ts";
 import { observeStack } from "../aws/observe.ts";
+import { SecurityGroupLookupError } from "../aws/security-groups.ts";
 import { build } from "../model/build.ts";
 import {
   alreadyApplied,

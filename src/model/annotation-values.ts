@@ -154,7 +154,10 @@ export const securityGroupRefs: Parser<string[]> = list(
   (entry) =>
     SECURITY_GROUP_ID.test(entry) || (charCount(entry) <= 255 && /^[\x20-\x7e]+$/.test(entry))
       ? ok(entry)
-      : fail(entry, "a security group ID (sg-0123456789abcdef0) or a group name of at most 255 ASCII characters"),
+      : fail(
+          entry,
+          "a security group ID (sg-0123456789abcdef0) or a group name of at most 255 ASCII characters",
+        ),
   "security group IDs or names",
 );
 

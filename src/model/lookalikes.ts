@@ -19,8 +19,7 @@ const NOT_YET_SUPPORTED = new Set(
     "source-nat-ipv6-prefixes",
     "enable-icmp-for-path-mtu-discovery",
     "minimum-load-balancer-capacity",
-  ]
-    .map((suffix) => `${ANNOTATION_PREFIX}${suffix}`),
+  ].map((suffix) => `${ANNOTATION_PREFIX}${suffix}`),
 );
 const NOT_YET_SUPPORTED_FAMILIES = [`${ANNOTATION_PREFIX}listener-attributes.`];
 

@@ -15,7 +15,8 @@ import type {
   TargetSecurityGroup,
 } from "./types.ts";
 
-export const MANAGED_SECURITY_GROUP_DESCRIPTION = "Frontend security group of an NLB managed by aws-nlb-controller";
+export const MANAGED_SECURITY_GROUP_DESCRIPTION =
+  "Frontend security group of an NLB managed by aws-nlb-controller";
 const EVERYWHERE_V4 = "0.0.0.0/0";
 const EVERYWHERE_V6 = "::/0";
 
@@ -34,7 +35,10 @@ export function securityGroupsOf(input: SecurityGroupInput): SecurityGroupsSpec 
   const { values, object, problems } = input;
   const ranges = sourceRanges(input);
   if (values.securityGroups !== undefined) {
-    return { given: values.securityGroups, manageBackendRules: values.manageBackendSecurityGroupRules ?? false };
+    return {
+      given: values.securityGroups,
+      manageBackendRules: values.manageBackendSecurityGroupRules ?? false,
+    };
   }
   const sources: RuleSource[] = [
     ...(ranges ?? defaultRanges(input)).map((cidr) => ({ cidr })),
@@ -53,7 +57,9 @@ export function securityGroupsOf(input: SecurityGroupInput): SecurityGroupsSpec 
   }
   const ingress = input.listeners.flatMap((listener) =>
     protocolsOf(listener.protocol).flatMap((protocol) =>
-      sources.map((source): IngressRule => ({ protocol, fromPort: listener.port, toPort: listener.port, source })),
+      sources.map(
+        (source): IngressRule => ({ protocol, fromPort: listener.port, toPort: listener.port, source }),
+      ),
     ),
   );
   return {
@@ -123,7 +129,9 @@ function protocolsOf(protocol: ListenerProtocol | TargetGroupSpec["protocol"]): 
 }
 
 /** The ports a target group's targets must accept from the NLB: traffic ports and the health check's. */
-export function backendPortsOf(tg: TargetGroupSpec): Map<string, { protocol: "tcp" | "udp"; port: number }[]> {
+export function backendPortsOf(
+  tg: TargetGroupSpec,
+): Map<string, { protocol: "tcp" | "udp"; port: number }[]> {
   const out = new Map<string, { protocol: "tcp" | "udp"; port: number }[]>();
   for (const target of tg.targets) {
     const ports = protocolsOf(tg.protocol).map((protocol) => ({ protocol, port: target.port }));

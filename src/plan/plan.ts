@@ -109,7 +109,11 @@ export function plan({
   } else {
     changes.push(...loadBalancerChanges(desired, lb, subnetIds));
     // An NLB created without security groups cannot get any (AWS): it is left as it is.
-    if (securityGroupIds?.length && lb.securityGroups.length > 0 && !sameSet(securityGroupIds, lb.securityGroups))
+    if (
+      securityGroupIds?.length &&
+      lb.securityGroups.length > 0 &&
+      !sameSet(securityGroupIds, lb.securityGroups)
+    )
       changes.push({ kind: "setSecurityGroups", arn: lb.arn, securityGroups: securityGroupIds });
   }
 

@@ -1,12 +1,7 @@
 // Security group rules: desired vs actual -> rules to authorize and rule IDs to revoke. Only rules
 // the controller tagged as its own are ever in `actual`, so nothing else can be revoked.
 import { backendPortsOf, ruleKey, targetSecurityGroup } from "../model/security-groups.ts";
-import type {
-  ActualRule,
-  DesiredStack,
-  IngressRule,
-  TargetSecurityGroup,
-} from "../model/types.ts";
+import type { ActualRule, DesiredStack, IngressRule, TargetSecurityGroup } from "../model/types.ts";
 
 export interface RuleChanges {
   /** security group ID -> rules to add (added before anything is revoked). */

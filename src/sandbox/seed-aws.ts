@@ -10,6 +10,7 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   type EC2Client,
+  CreateSecurityGroupCommand,
   RunInstancesCommand,
   type Tag,
 } from "@aws-sdk/client-ec2";
@@ -49,6 +50,8 @@ export interface SeededInstance {
 
 export interface SeededVpc {
   vpcId: string;
+  /** The workers' security group, tagged for the cluster as EKS tags its cluster security group. */
+  nodeSecurityGroupId: string;
   subnets: SeededSubnet[];
   subnetIds: string[];
   instances: SeededInstance[];
@@ -140,6 +143,16 @@ export async function seedVpc(ec2: EC2Client, options: SeedVpcOptions): Promise<
     subnets.push({ subnetId: Subnet.SubnetId, zone, cidr });
   }
 
+  const { GroupId: nodeSecurityGroupId } = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${options.clusterName}-nodes`,
+      Description: `Workers of ${options.clusterName}`,
+      VpcId: vpcId,
+      TagSpecifications: [{ ResourceType: "security-group", Tags: tags({ [clusterTag]: "owned" }) }],
+    }),
+  );
+  if (nodeSecurityGroupId === undefined) throw new Error("CreateSecurityGroup returned no GroupId");
+
   const instances: SeededInstance[] = [];
   if (options.instances > 0) {
     const imageId = options.imageId ?? (await findAmazonLinuxImage(ec2));
@@ -155,6 +168,7 @@ export async function seedVpc(ec2: EC2Client, options: SeedVpcOptions): Promise<
           MinCount: count,
           MaxCount: count,
           SubnetId: subnet.subnetId,
+          SecurityGroupIds: [nodeSecurityGroupId],
           TagSpecifications: [
             {
               ResourceType: "instance",
@@ -183,6 +197,7 @@ export async function seedVpc(ec2: EC2Client, options: SeedVpcOptions): Promise<
 
   return {
     vpcId,
+    nodeSecurityGroupId,
     subnets,
     subnetIds: subnets.map((subnet) => subnet.subnetId),
     instances,

@@ -1,0 +1,334 @@
+import assert from "node:assert/strict";
+import { beforeEach, describe, it } from "node:test";
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  RunInstancesCommand,
+  type SecurityGroupRule,
+} from "@aws-sdk/client-ec2";
+import {
+  CreateLoadBalancerCommand,
+  DescribeLoadBalancersCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { mergePatch } from "../../../src/kube/client.ts";
+import { providerID } from "../../../src/sandbox/seed-aws.ts";
+import { awsTestEnv } from "../../support/aws.ts";
+import {
+  annotate,
+  isMutatingCall,
+  nlbService,
+  ownedByCluster,
+  setEndpoints,
+  settle,
+  type TestCluster,
+  useTestCluster,
+  waitFor,
+} from "../../support/cluster.ts";
+
+awsTestEnv();
+const NS = "default";
+const P = "service.beta.kubernetes.io/aws-load-balancer-";
+
+describe("security groups", () => {
+  const cluster = useTestCluster();
+  let c: TestCluster;
+  beforeEach(() => {
+    c = cluster();
+  });
+
+  const rulesOf = async (groupId: string): Promise<SecurityGroupRule[]> =>
+    (
+      (
+        await c.ec2.send(
+          new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
+        )
+      ).SecurityGroupRules ?? []
+    ).filter((r) => !r.IsEgress);
+  const shape = (r: SecurityGroupRule) =>
+    `${r.IpProtocol}:${r.FromPort}-${r.ToPort}<-${r.CidrIpv4 ?? r.CidrIpv6 ?? r.PrefixListId ?? r.ReferencedGroupInfo?.GroupId}`;
+  const managedGroups = async () =>
+    (
+      await c.ec2.send(
+        new DescribeSecurityGroupsCommand({
+          Filters: [{ Name: "tag:elbv2.k8s.aws/cluster", Values: [c.clusterName] }],
+        }),
+      )
+    ).SecurityGroups ?? [];
+  const nlb = async () => {
+    const lb = (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers[0];
+    if (!lb) return undefined;
+    return (await c.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lb.arn] })))
+      .LoadBalancers?.[0];
+  };
+  const nodeGroupOf = async (instanceId: string) => {
+    const out = await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const groups = out.Reservations?.[0]?.Instances?.[0]?.SecurityGroups ?? [];
+    assert.equal(groups.length, 1, "the seeded nodes have one security group");
+    return groups[0]!.GroupId!;
+  };
+  const nodePortOf = async (name: string) =>
+    (await c.kube.core.readNamespacedService({ name, namespace: NS })).spec!.ports![0]!.nodePort!;
+  const reasons = async () =>
+    (await c.kube.core.listNamespacedEvent({ namespace: NS })).items.map((e) => e.reason);
+
+  it("gives the NLB a managed frontend group and opens the nodePort on the nodes' group from it only", async () => {
+    const nodeGroup = await nodeGroupOf(c.vpc.instanceIds[0]!);
+    // A rule somebody else made on the nodes' group, for the same port: never revoked.
+    await c.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: nodeGroup,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "10.9.0.0/16" }] },
+        ],
+      }),
+    );
+    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
+    const m = await c.startController();
+    const lb = await waitFor("NLB", nlb);
+    await settle(m);
+    const [frontend] = await managedGroups();
+    assert.ok(frontend?.GroupId, "a managed security group exists");
+    assert.match(frontend.GroupName!, /^k8s-default-web-[0-9a-f]{10}$/);
+    const tags = Object.fromEntries((frontend.Tags ?? []).map((t) => [t.Key, t.Value]));
+    assert.equal(tags["service.k8s.aws/stack"], "default/web");
+    assert.equal(tags["service.k8s.aws/resource"], "ManagedLBSecurityGroup");
+    assert.deepEqual(lb.SecurityGroups, [frontend.GroupId], "the NLB was created with it");
+    assert.deepEqual((await rulesOf(frontend.GroupId)).map(shape), ["tcp:80-80<-0.0.0.0/0"]);
+
+    const nodePort = await nodePortOf("web");
+    const nodeRules = await rulesOf(nodeGroup);
+    assert.deepEqual(
+      nodeRules.map(shape).sort(),
+      [`tcp:${nodePort}-${nodePort}<-${frontend.GroupId}`, "tcp:22-22<-10.9.0.0/16"].sort(),
+    );
+    const ours = nodeRules.find((r) => r.ReferencedGroupInfo?.GroupId === frontend.GroupId)!;
+    assert.ok(ours.Tags?.some((t) => t.Key === "elbv2.k8s.aws/cluster" && t.Value === c.clusterName));
+
+    // Source ranges: the spec wins over the annotation; new rules go in before old ones go.
+    c.proxy.resetCalls();
+    await annotate(c, "web", { "service.beta.kubernetes.io/load-balancer-source-ranges": "192.168.0.0/16" });
+    await c.kube.core.patchNamespacedService(
+      {
+        name: "web",
+        namespace: NS,
+        body: { spec: { loadBalancerSourceRanges: ["10.1.0.0/16", "10.2.0.0/16"] } },
+      },
+      mergePatch,
+    );
+    await waitFor("source ranges applied", async () => {
+      const now = (await rulesOf(frontend.GroupId!)).map(shape).sort();
+      return now.join() === ["tcp:80-80<-10.1.0.0/16", "tcp:80-80<-10.2.0.0/16"].join() ? now : undefined;
+    });
+    await settle(m);
+    const ops = c.proxy.calls.filter((x) => isMutatingCall(x.operation)).map((x) => x.operation);
+    assert.ok(
+      ops.indexOf("AuthorizeSecurityGroupIngress") < ops.indexOf("RevokeSecurityGroupIngress"),
+      ops.join(),
+    );
+    assert.ok(
+      !ops.some((op) => /LoadBalancer|TargetGroup|Listener/.test(op)),
+      `no ELB change: ${ops.join()}`,
+    );
+
+    // Deleting the Service takes our rule and group away, and nothing else.
+    await c.kube.core.deleteNamespacedService({ name: "web", namespace: NS });
+    await waitFor("Service gone", async () => {
+      try {
+        await c.kube.core.readNamespacedService({ name: "web", namespace: NS });
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    assert.deepEqual(await managedGroups(), []);
+    assert.deepEqual((await rulesOf(nodeGroup)).map(shape), ["tcp:22-22<-10.9.0.0/16"]);
+  });
+
+  it("uses the groups a Service names, moves the NLB to them and deletes the managed group", async () => {
+    const { GroupId: given } = await c.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: "clients", Description: "mine", VpcId: c.vpc.vpcId }),
+    );
+    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
+    const m = await c.startController();
+    const first = await waitFor("NLB", nlb);
+    await settle(m);
+    const nodeGroup = await nodeGroupOf(c.vpc.instanceIds[0]!);
+    assert.equal((await rulesOf(nodeGroup)).length, 1);
+
+    await annotate(c, "web", { [`${P}security-groups`]: "clients" });
+    await waitFor("NLB on the given group", async () => {
+      const lb = await nlb();
+      return lb?.SecurityGroups?.join() === given ? lb : undefined;
+    });
+    await settle(m);
+    assert.equal((await nlb())?.LoadBalancerArn, first.LoadBalancerArn, "same NLB");
+    assert.deepEqual(await managedGroups(), [], "the managed group is deleted");
+    assert.deepEqual(
+      await rulesOf(nodeGroup),
+      [],
+      "backend rules are not managed by default with given groups",
+    );
+    assert.deepEqual(await rulesOf(given!), [], "a given group is never changed");
+
+    await annotate(c, "web", { [`${P}manage-backend-security-group-rules`]: "true" });
+    const nodePort = await nodePortOf("web");
+    await waitFor("backend rule from the given group", async () =>
+      (await rulesOf(nodeGroup)).map(shape).join() === `tcp:${nodePort}-${nodePort}<-${given}`
+        ? true
+        : undefined,
+    );
+  });
+
+  it("picks the node group tagged for the cluster and adds rules for a new node group without a stack reconcile", async () => {
+    await c.kube.core.createNamespacedService({
+      namespace: NS,
+      body: nlbService("web", { spec: { externalTrafficPolicy: "Local" } }),
+    });
+    const m = await c.startController();
+    await waitFor("NLB", nlb);
+    await settle(m);
+    const [frontend] = await managedGroups();
+    const svc = await c.kube.core.readNamespacedService({ name: "web", namespace: NS });
+    const nodePort = svc.spec!.ports![0]!.nodePort!;
+    const health = svc.spec!.healthCheckNodePort!;
+
+    // A new node group: its instances carry two groups, one of them tagged for this cluster.
+    const group = async (name: string, tags: Record<string, string>) =>
+      (
+        await c.ec2.send(
+          new CreateSecurityGroupCommand({
+            GroupName: name,
+            Description: name,
+            VpcId: c.vpc.vpcId,
+            ...(Object.keys(tags).length > 0
+              ? {
+                  TagSpecifications: [
+                    {
+                      ResourceType: "security-group" as const,
+                      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                    },
+                  ],
+                }
+              : {}),
+          }),
+        )
+      ).GroupId!;
+    const tagged = await group("nodes-b", { [`kubernetes.io/cluster/${c.clusterName}`]: "owned" });
+    const other = await group("ssh", {});
+    const image = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [c.vpc.instanceIds[0]!] })))
+      .Reservations![0]!.Instances![0]!.ImageId!;
+    const subnet = c.vpc.subnets[0]!;
+    const instance = (
+      await c.ec2.send(
+        new RunInstancesCommand({
+          ImageId: image,
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: subnet.subnetId,
+          SecurityGroupIds: [tagged, other],
+        }),
+      )
+    ).Instances![0]!;
+    c.proxy.resetCalls();
+    await c.kube.core.createNode({
+      body: {
+        metadata: { name: "node-b" },
+        spec: { providerID: providerID(subnet.zone, instance.InstanceId!) },
+      },
+    });
+    await c.kube.core.patchNodeStatus(
+      { name: "node-b", body: { status: { conditions: [{ type: "Ready", status: "True" }] } } },
+      mergePatch,
+    );
+    await waitFor("rules on the tagged group", async () => {
+      const got = (await rulesOf(tagged)).map(shape).sort();
+      const [low, high] = [Math.min(nodePort, health), Math.max(nodePort, health)];
+      // Adjacent ports share one rule.
+      const want =
+        high === low + 1
+          ? [`tcp:${low}-${high}<-${frontend!.GroupId}`]
+          : [`tcp:${low}-${low}<-${frontend!.GroupId}`, `tcp:${high}-${high}<-${frontend!.GroupId}`].sort();
+      return got.join() === want.join() ? got : undefined;
+    });
+    await settle(m);
+    assert.deepEqual(await rulesOf(other), [], "the untagged group is left alone");
+    const ops = c.proxy.calls.map((x) => x.operation);
+    assert.ok(!ops.includes("DescribeLoadBalancers"), `the target loop did it: ${ops.join()}`);
+    assert.ok(ops.indexOf("AuthorizeSecurityGroupIngress") < ops.indexOf("RegisterTargets"), ops.join());
+  });
+
+  it("ip targets: the pods' network interfaces get the rule on the target port", async () => {
+    const subnet = c.vpc.subnets[0]!;
+    const { GroupId: podGroup } = await c.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: "pods", Description: "pods", VpcId: c.vpc.vpcId }),
+    );
+    const addresses: string[] = [];
+    for (const last of [101, 102]) {
+      const address = subnet.cidr.replace(/\.0\/\d+$/, `.${last}`);
+      await c.ec2.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: subnet.subnetId,
+          PrivateIpAddress: address,
+          Groups: [podGroup!],
+        }),
+      );
+      addresses.push(address);
+    }
+    await c.kube.core.createNamespacedService({
+      namespace: NS,
+      body: nlbService("api", { annotations: { [`${P}nlb-target-type`]: "ip" } }),
+    });
+    await setEndpoints(c.kube, NS, "api", addresses);
+    const m = await c.startController();
+    await waitFor("NLB", nlb);
+    await settle(m);
+    const [frontend] = await managedGroups();
+    assert.deepEqual((await rulesOf(podGroup!)).map(shape), [`tcp:8080-8080<-${frontend!.GroupId}`]);
+
+    // An address no interface holds: a Warning, and the rest still works.
+    await setEndpoints(c.kube, NS, "api", [...addresses, "10.99.0.7"]);
+    await waitFor("BackendSecurityGroupUnresolved event", async () =>
+      (await reasons()).includes("BackendSecurityGroupUnresolved") ? true : undefined,
+    );
+  });
+
+  it("leaves an NLB made without security groups as it is, and says why", async () => {
+    // An NLB of this Service made before security groups existed (by LBC or an older controller).
+    const svc = await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
+    const { generatedLoadBalancerName } = await import("../../../src/model/naming.ts");
+    const name = generatedLoadBalancerName(
+      c.clusterName,
+      { metadata: { name: "web", namespace: NS }, spec: {} },
+      "internal",
+    );
+    assert.ok(svc.metadata?.name);
+    const tags = {
+      "elbv2.k8s.aws/cluster": c.clusterName,
+      "service.k8s.aws/stack": "default/web",
+      "service.k8s.aws/resource": "LoadBalancer",
+    };
+    const made = await c.elbv2.send(
+      new CreateLoadBalancerCommand({
+        Name: name,
+        Type: "network",
+        Scheme: "internal",
+        Subnets: c.vpc.subnetIds,
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+    const m = await c.startController();
+    await waitFor("SecurityGroupsUnavailable event", async () =>
+      (await reasons()).includes("SecurityGroupsUnavailable") ? true : undefined,
+    );
+    await settle(m);
+    const lb = await nlb();
+    assert.equal(lb?.LoadBalancerArn, made.LoadBalancers![0]!.LoadBalancerArn, "adopted, not replaced");
+    assert.deepEqual(lb?.SecurityGroups ?? [], []);
+    assert.deepEqual(await managedGroups(), [], "no group made that nothing could use");
+    assert.ok(!c.proxy.calls.some((x) => /SecurityGroup/.test(x.operation) && isMutatingCall(x.operation)));
+  });
+});
