@@ -5,12 +5,12 @@
  */
 import {
   type _InstanceType,
+  CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   type EC2Client,
-  CreateSecurityGroupCommand,
   RunInstancesCommand,
   type Tag,
 } from "@aws-sdk/client-ec2";

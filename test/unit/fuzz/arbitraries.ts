@@ -249,7 +249,10 @@ export const validAnnotationValue: Record<AnnotationField, fc.Arbitrary<string>>
   ),
   manageBackendSecurityGroupRules: padded(caseOf(["true", "false"])),
   securityGroupPrefixLists: joined(
-    fc.uniqueArray(fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `pl-${hex}`), { minLength: 1, maxLength: 2 }),
+    fc.uniqueArray(
+      fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `pl-${hex}`),
+      { minLength: 1, maxLength: 2 },
+    ),
   ),
   sourceRanges: joined(
     fc.uniqueArray(
