@@ -1,6 +1,7 @@
 // Parsers for the values of single annotations (the generic shapes live in parse.ts).
 
 import { ipv4ToNumber } from "./ipv4.ts";
+import { canonicalIpv6 } from "./ipv6.ts";
 import {
   charCount,
   fail,
@@ -145,3 +146,9 @@ export const ipv4Addresses: Parser<string[]> = list(
       : ok(entry),
   "IPv4 addresses",
 );
+
+/** Kept in canonical form, so they compare equal to what AWS reports whatever the user's spelling. */
+export const ipv6Addresses: Parser<string[]> = list((entry) => {
+  const address = canonicalIpv6(entry);
+  return address === undefined ? fail(entry, "an IPv6 address (2600:1f13:abc:de00::10)") : ok(address);
+}, "IPv6 addresses");

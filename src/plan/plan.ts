@@ -12,6 +12,7 @@ import type {
 } from "../model/types.ts";
 import type { Change, Plan, Replacement, SubnetMapping, TargetGroupRef } from "./changes.ts";
 import { attributeChanges, sameSet, tagChanges } from "./compare.ts";
+import { listenerAttributeChange } from "./listener-attributes.ts";
 
 /** Attribute values a new NLB target group already has: setting them again would be a wasted call. */
 export const TARGET_GROUP_DEFAULTS: Record<string, string> = {
@@ -122,11 +123,15 @@ export function plan({ desired, actual, subnetIds, explicitName, subnetMappings 
           remove: [],
         });
       }
+      const attrs = listenerAttributeChange(spec, undefined);
+      if (attrs) changes.push(attrs);
       continue;
     }
     const fields = listenerDifferences(spec, current, targetGroup);
     if (fields.length > 0)
       changes.push({ kind: "modifyListener", arn: current.arn, spec, targetGroup, fields });
+    const attrs = listenerAttributeChange(spec, current);
+    if (attrs) changes.push(attrs);
     const haveExtras = current.protocol === "TLS" ? (current.certificates ?? []).slice(1) : [];
     const add = extras.filter((c) => !haveExtras.includes(c));
     // The new default certificate is set by ModifyListener: it must not be removed as an extra.
@@ -280,5 +285,13 @@ function addressDifferences(want: LoadBalancerSpec, lb: ActualLoadBalancer): [st
     want.privateIpv4Addresses,
     have.flatMap((x) => (x.privateIpv4Address ? [x.privateIpv4Address] : [])),
   );
+  // A dualstack NLB has IPv6 addresses whether or not they were chosen: only chosen ones are compared.
+  if (want.ipv6Addresses) {
+    compare(
+      "ipv6-addresses",
+      want.ipv6Addresses,
+      have.flatMap((x) => (x.ipv6Address ? [x.ipv6Address] : [])),
+    );
+  }
   return out;
 }
