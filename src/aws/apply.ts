@@ -11,6 +11,7 @@ import {
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
   type IpAddressType,
+  ModifyListenerAttributesCommand,
   ModifyListenerCommand,
   ModifyLoadBalancerAttributesCommand,
   ModifyTargetGroupAttributesCommand,
@@ -102,12 +103,13 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
             Type: "network",
             Scheme: s.scheme,
             IpAddressType: s.ipAddressType as IpAddressType,
-            ...(change.subnetMappings.some((m) => m.allocationId || m.privateIpv4Address)
+            ...(change.subnetMappings.some((m) => m.allocationId || m.privateIpv4Address || m.ipv6Address)
               ? {
                   SubnetMappings: change.subnetMappings.map((m) => ({
                     SubnetId: m.subnetId,
                     ...(m.allocationId ? { AllocationId: m.allocationId } : {}),
                     ...(m.privateIpv4Address ? { PrivateIPv4Address: m.privateIpv4Address } : {}),
+                    ...(m.ipv6Address ? { IPv6Address: m.ipv6Address } : {}),
                   })),
                 }
               : { Subnets: change.subnetMappings.map((m) => m.subnetId) }),
@@ -206,6 +208,17 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
             }),
           );
         }
+        break;
+      }
+      case "modifyListenerAttributes": {
+        const arn = "arn" in change.listener ? change.listener.arn : listeners.get(change.listener.port);
+        if (!arn) break; // its listener was not created here; the next reconcile sets them
+        await elbv2.send(
+          new ModifyListenerAttributesCommand({
+            ListenerArn: arn,
+            Attributes: recordToAttributes(change.attributes),
+          }),
+        );
         break;
       }
       case "modifyListener":

@@ -1,6 +1,9 @@
 import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import type { Subnet } from "../model/types.ts";
 
+/** IPv6 block states that leave a subnet without that block. */
+const GONE = new Set(["disassociating", "disassociated", "failing", "failed"]);
+
 /** Every subnet of the VPC, for chooseSubnets() to pick from. */
 export async function describeSubnets(ec2: EC2Client, vpcId: string): Promise<Subnet[]> {
   const out: Subnet[] = [];
@@ -14,6 +17,9 @@ export async function describeSubnets(ec2: EC2Client, vpcId: string): Promise<Su
         id: s.SubnetId ?? "",
         zone: s.AvailabilityZone ?? "",
         cidr: s.CidrBlock ?? "",
+        ipv6Cidrs: (s.Ipv6CidrBlockAssociationSet ?? [])
+          .filter((a) => a.Ipv6CidrBlock && !GONE.has(String(a.Ipv6CidrBlockState?.State)))
+          .map((a) => a.Ipv6CidrBlock!),
         vpcId: s.VpcId ?? vpcId,
         tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
       });

@@ -1,4 +1,5 @@
 import {
+  DescribeListenerAttributesCommand,
   DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
@@ -8,6 +9,8 @@ import {
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { canonicalIpv6 } from "../model/ipv6.ts";
+import { LISTENER_PROTOCOLS_WITH_ATTRIBUTES } from "../model/listener-attributes.ts";
 import { CLUSTER_TAG, STACK_TAG } from "../model/tags.ts";
 import type {
   ActualListener,
@@ -70,11 +73,12 @@ export async function observeStack(
       reportsAddresses: (lb.AvailabilityZones ?? []).some((z) => (z.LoadBalancerAddresses ?? []).length > 0),
       addresses: (lb.AvailabilityZones ?? []).flatMap((z) =>
         (z.LoadBalancerAddresses ?? [])
-          .filter((a) => a.AllocationId || a.PrivateIPv4Address)
+          .filter((a) => a.AllocationId || a.PrivateIPv4Address || a.IPv6Address)
           .map((a) => ({
             subnetId: z.SubnetId ?? "",
             ...(a.AllocationId ? { allocationId: a.AllocationId } : {}),
             ...(a.PrivateIPv4Address ? { privateIpv4Address: a.PrivateIPv4Address } : {}),
+            ...(a.IPv6Address ? { ipv6Address: canonicalIpv6(a.IPv6Address) ?? a.IPv6Address } : {}),
           })),
       ),
       state: lb.State?.Code,
@@ -175,11 +179,26 @@ async function describeListeners(
         certificates,
         sslPolicy: l.SslPolicy,
         alpnPolicy: l.AlpnPolicy?.[0],
+        ...(l.ListenerArn && LISTENER_PROTOCOLS_WITH_ATTRIBUTES.has(l.Protocol ?? "")
+          ? { attributes: await listenerAttributes(elbv2, l.ListenerArn) }
+          : {}),
       });
     }
     marker = page.NextMarker;
   } while (marker);
   return out;
+}
+
+/**
+ * Read only for listeners that can have attributes (TCP), and only on the full observe path: a
+ * Service whose stack is unchanged since its last apply is not described at all.
+ */
+async function listenerAttributes(
+  elbv2: ElasticLoadBalancingV2Client,
+  listenerArn: string,
+): Promise<Record<string, string>> {
+  const out = await elbv2.send(new DescribeListenerAttributesCommand({ ListenerArn: listenerArn }));
+  return attributesToRecord(out.Attributes);
 }
 
 /** The default certificate first, then the others, as ListenerSpec.certificates orders them. */

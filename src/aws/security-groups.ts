@@ -228,7 +228,8 @@ export async function resolveSecurityGroups(
     throw new SecurityGroupLookupError(
       `no security group named ${unknown.join(", ")} (by Name tag or group name) in VPC ${vpcId}`,
     );
-  return refs.map((ref) => byName.get(ref) ?? ref);
+  // A name and an ID can point at one group: each group once.
+  return [...new Set(refs.map((ref) => byName.get(ref) ?? ref))];
 }
 
 export class SecurityGroupLookupError extends Error {

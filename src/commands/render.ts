@@ -58,6 +58,8 @@ function describeChange(c: Change): string {
       return `- delete target group ${c.id || c.name}`;
     case "registerTargets":
       return `+ register ${c.targets.length} targets in ${c.id}`;
+    case "modifyListenerAttributes":
+      return `~ listener ${c.port} attributes: ${JSON.stringify(c.attributes)}`;
     case "setListenerCertificates":
       return `~ listener ${"port" in c.listener ? c.listener.port : c.listener.arn} certificates: add ${c.add.join(",") || "none"} remove ${c.remove.join(",") || "none"}`;
   }

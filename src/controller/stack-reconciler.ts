@@ -229,7 +229,8 @@ async function subnetsFor(
   if (!chosen.ok) throw new BuildModelError(chosen.message);
   const subnetIds = chosen.subnets.map((s) => s.id);
   const lb = desired.loadBalancer;
-  if (!lb.eipAllocations?.length && !lb.privateIpv4Addresses?.length) return { subnetIds };
+  if (!lb.eipAllocations?.length && !lb.privateIpv4Addresses?.length && !lb.ipv6Addresses?.length)
+    return { subnetIds };
   const mapped = subnetMappings(chosen.subnets, lb);
   if (!mapped.ok) throw new BuildModelError(mapped.message);
   return { subnetIds, subnetMappings: mapped.mappings };

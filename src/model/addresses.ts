@@ -1,10 +1,13 @@
-// Fixed NLB addresses: Elastic IPs (internet-facing) or private IPv4 addresses (internal), one per
-// subnet. What build() can check before the subnets are known; subnetMappings() checks the rest.
+// Fixed NLB addresses: Elastic IPs (internet-facing), private IPv4 addresses (internal) or IPv6
+// addresses (internal dualstack), one per subnet. What build() can check before the subnets are known; subnetMappings() checks the rest.
 import { type AnnotationValues, annotationTable } from "./annotations.ts";
 import { annotationProblem } from "./problems.ts";
 import type { InputProblem, LoadBalancerSpec, Scheme } from "./types.ts";
 
-export type FixedAddresses = Pick<LoadBalancerSpec, "eipAllocations" | "privateIpv4Addresses">;
+export type FixedAddresses = Pick<
+  LoadBalancerSpec,
+  "eipAllocations" | "privateIpv4Addresses" | "ipv6Addresses"
+>;
 
 /**
  * @param schemeSource where the scheme came from, for messages (an annotation or a flag)
@@ -60,5 +63,18 @@ export function fixedAddressesOf(
     ])
   )
     out.privateIpv4Addresses = values.privateIpv4Addresses;
+  const ipv6 = values.ipv6Addresses;
+  const ipAddressType = values.ipAddressType ?? "ipv4";
+  const ipv6Key = annotationTable.ipv6Addresses.key;
+  if (ipv6 !== undefined && ipAddressType !== "dualstack") {
+    problems.push(
+      annotationProblem(object, ipv6Key, {
+        value: ipv6.join(","),
+        allowed: `IPv6 addresses only for a dualstack NLB, and this one is ${ipAddressType} (${annotationTable.ipAddressType.key})`,
+      }),
+    );
+  } else if (check(ipv6Key, ipv6, "internal", ["IPv6 address", "IPv6 addresses"])) {
+    out.ipv6Addresses = ipv6;
+  }
   return out;
 }

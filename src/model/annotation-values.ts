@@ -2,6 +2,7 @@
 
 import { isIP, SocketAddress } from "node:net";
 import { ipv4ToNumber, parseIpv4Cidr } from "./ipv4.ts";
+import { canonicalIpv6 } from "./ipv6.ts";
 import {
   charCount,
   fail,
@@ -186,7 +187,7 @@ export function normalCidr(text: string): string | undefined {
   if (!/^\d{1,3}$/.test(length)) return undefined;
   const prefix = Number(length);
   if (isIP(address) === 4) return parseIpv4Cidr(text) ? `${address}/${prefix}` : undefined;
-  if (isIP(address) !== 6 || prefix > 128) return undefined;
+  if (isIP(address) !== 6 || address.includes("%") || prefix > 128) return undefined;
   const socket = new SocketAddress({ address, family: "ipv6" });
   const bits = ipv6Bits(socket.address);
   if (bits === undefined || bits.slice(prefix).includes("1")) return undefined;
@@ -224,3 +225,9 @@ function compressIpv6(address: string): string {
   if (best.at < 0) return groups.join(":");
   return `${groups.slice(0, best.at).join(":")}::${groups.slice(best.at + best.length).join(":")}`;
 }
+
+/** Kept in canonical form, so they compare equal to what AWS reports whatever the user's spelling. */
+export const ipv6Addresses: Parser<string[]> = list((entry) => {
+  const address = canonicalIpv6(entry);
+  return address === undefined ? fail(entry, "an IPv6 address (2600:1f13:abc:de00::10)") : ok(address);
+}, "IPv6 addresses");

@@ -115,7 +115,11 @@ function annotationSection(spec: AnnotationSpec): string[] {
   const facts = [`- **Value:** ${prose(refusal(spec, VALUE_PROBES) ?? SHAPE_WORDS[spec.shape])}`];
   const keys = spec.shape === "stringMap" ? refusal(spec, [MAP_KEY_PROBE]) : undefined;
   if (keys !== undefined) facts.push(`- **Keys:** ${prose(keys)}`);
-  if (spec.keyPrefix !== undefined) {
+  if (spec.keyPrefix !== undefined && spec.keyEnd === "listener") {
+    facts.unshift(
+      `- **Annotation key:** one per listener, \`${spec.keyPrefix}<protocol>-<port number>\` (\`${exampleKeyOf(spec)}\` for the TCP listener on port 80)`,
+    );
+  } else if (spec.keyPrefix !== undefined) {
     facts.unshift(
       `- **Annotation key:** one per service port, \`${spec.keyPrefix}<port number>\` (\`${exampleKeyOf(spec)}\` for port 80)`,
     );

@@ -8,6 +8,7 @@ import {
   healthCheckPath,
   healthCheckPort,
   ipv4Addresses,
+  ipv6Addresses,
   labelMap,
   loadBalancerName,
   prefixListIds,
@@ -20,9 +21,15 @@ import {
   successCodes,
   tagMap,
 } from "./annotation-values.ts";
-import { loadBalancerAttributes, s3BucketName, s3Prefix, targetGroupAttributes } from "./attributes.ts";
+import {
+  listenerAttributes,
+  loadBalancerAttributes,
+  s3BucketName,
+  s3Prefix,
+  targetGroupAttributes,
+} from "./attributes.ts";
 import { boolean, integer, oneOf, type Parser } from "./parse.ts";
-import { annotationProblem, textOf } from "./problems.ts";
+import { annotationProblem, textOf, type ValueError } from "./problems.ts";
 import { byCodePoint } from "./sorted.ts";
 import { stackIdOf } from "./tags.ts";
 import type { InputProblem, IpAddressType, Scheme, Service, TargetType } from "./types.ts";
@@ -48,13 +55,25 @@ export interface AnnotationSpec<T = unknown> {
    * the pattern (`...<port>`), and the parsed value is a record from port number to value.
    */
   keyPrefix?: string;
+  /**
+   * Set when a family's keys end in a listener, `<keyPrefix><PROTOCOL>-<port>`, instead of a port
+   * number; the parsed value is then a record from `<PROTOCOL>-<port>` (protocol upper case) to value.
+   */
+  keyEnd?: "listener";
   parse: Parser<T>;
 }
 
 /** An annotation whose key ends in a service port number. */
 export type PerPortAnnotationSpec<T> = AnnotationSpec<T> & { keyPrefix: string };
 
-type Definition<T> = Omit<AnnotationSpec<T>, "key" | "keyPrefix"> & ({ suffix: string } | { key: string });
+/** An annotation whose key ends in a listener's protocol and port. */
+export type PerListenerAnnotationSpec<T> = PerPortAnnotationSpec<T> & { keyEnd: "listener" };
+
+/** The protocols a listener key may name: those of the listeners build() makes. */
+export const LISTENER_KEY_PROTOCOLS = ["TCP", "UDP", "TCP_UDP", "TLS"] as const;
+
+type Definition<T> = Omit<AnnotationSpec<T>, "key" | "keyPrefix" | "keyEnd"> &
+  ({ suffix: string } | { key: string });
 
 function define<T>(definition: Definition<T>): AnnotationSpec<T> {
   if ("suffix" in definition) {
@@ -72,9 +91,18 @@ function definePerPort<T>(
   return { ...spec, key: `${keyPrefix}<port>`, keyPrefix };
 }
 
-/** The key a docs example shows: the key itself, or for a per-port family the key for port 80. */
+function definePerListener<T>(
+  definition: Omit<AnnotationSpec<T>, "key" | "keyPrefix" | "keyEnd"> & { suffix: string },
+): PerListenerAnnotationSpec<T> {
+  const { suffix, ...spec } = definition;
+  const keyPrefix = `${ANNOTATION_PREFIX}${suffix}`;
+  return { ...spec, key: `${keyPrefix}<protocol>-<port>`, keyPrefix, keyEnd: "listener" };
+}
+
+/** The key a docs example shows: the key itself, or for a family the key for (the TCP listener on) port 80. */
 export function exampleKeyOf(spec: AnnotationSpec): string {
-  return spec.keyPrefix === undefined ? spec.key : `${spec.keyPrefix}80`;
+  if (spec.keyPrefix === undefined) return spec.key;
+  return spec.keyEnd === "listener" ? `${spec.keyPrefix}TCP-80` : `${spec.keyPrefix}80`;
 }
 
 export const annotationTable = {
@@ -384,6 +412,22 @@ export const annotationTable = {
     example: "10.0.0.0/8,192.168.0.0/16",
     parse: cidrBlocks,
   }),
+  ipv6Addresses: define({
+    suffix: "ipv6-addresses",
+    shape: "stringList",
+    default: "",
+    docs: "IPv6 addresses for an internal dualstack NLB, one per subnet, in the order of the NLB's subnets, each inside its subnet's IPv6 CIDR. Refused unless ip-address-type is dualstack and the scheme internal, and when the count differs from the number of subnets. AWS cannot change an NLB's addresses, so changing them replaces the NLB.",
+    example: "2600:1f13:abc:de00::10",
+    parse: ipv6Addresses,
+  }),
+  listenerAttributes: definePerListener({
+    suffix: "listener-attributes.",
+    shape: "stringMap",
+    default: "tcp.idle_timeout.seconds=350 (AWS's default) on TCP listeners",
+    docs: "Attributes of the listener with that protocol and port, named at the end of the key (`TCP-80`; the protocol in any case). The protocol must be the one the listener really has: TLS for ports in ssl-ports, TCP_UDP for a TCP and a UDP port with the same number. Only TCP listeners take attributes: tcp.idle_timeout.seconds, 60 to 6000 seconds. Removing the annotation sets the listener back to the default.",
+    example: "tcp.idle_timeout.seconds=600",
+    parse: listenerAttributes,
+  }),
 } as const;
 
 /**
@@ -395,15 +439,17 @@ export const REFUSED_ANNOTATIONS: Readonly<Record<string, string>> = {};
 
 type Table = typeof annotationTable;
 type ValueOf<S> =
-  S extends PerPortAnnotationSpec<infer T>
-    ? Record<number, T>
-    : S extends AnnotationSpec<infer T>
-      ? T
-      : never;
+  S extends PerListenerAnnotationSpec<infer T>
+    ? Record<string, T>
+    : S extends PerPortAnnotationSpec<infer T>
+      ? Record<number, T>
+      : S extends AnnotationSpec<infer T>
+        ? T
+        : never;
 
 /**
  * The parsed value of every annotation present and valid; absent ones are undefined. A per-port
- * family holds a record from service port number to value.
+ * family holds a record from service port number to value, a per-listener one from `<PROTOCOL>-<port>`.
  */
 export type AnnotationValues = { -readonly [K in keyof Table]?: ValueOf<Table[K]> };
 
@@ -434,6 +480,32 @@ export interface ParsedAnnotations {
 }
 
 const PORT_SUFFIX = /^[1-9]\d{0,4}$/;
+const LISTENER_SUFFIX = /^([A-Za-z_]+)-([1-9]\d{0,4})$/;
+
+/** What a family key's end stands for: a port number, or `<PROTOCOL>-<port>`; a problem otherwise. */
+function familyMember(
+  spec: AnnotationSpec & { keyPrefix: string },
+  suffix: string,
+): string | number | ValueError {
+  if (spec.keyEnd !== "listener") {
+    const port = Number(suffix);
+    return PORT_SUFFIX.test(suffix) && port <= 65535
+      ? port
+      : {
+          value: suffix,
+          allowed: `a key ending in a service port number from 1 to 65535 (${spec.keyPrefix}443)`,
+        };
+  }
+  const match = LISTENER_SUFFIX.exec(suffix);
+  const protocol = LISTENER_KEY_PROTOCOLS.find((p) => p === match?.[1]?.toUpperCase());
+  const port = Number(match?.[2]);
+  return protocol !== undefined && port <= 65535
+    ? `${protocol}-${port}`
+    : {
+        value: suffix,
+        allowed: `a key ending in <protocol>-<port>: one of ${LISTENER_KEY_PROTOCOLS.join(", ")}, a hyphen and a service port number from 1 to 65535 (${spec.keyPrefix}TCP-80)`,
+      };
+}
 
 /** Parses every annotation of the table that the Service carries; collects all problems, never throws. */
 export function parseAnnotations(service: Service): ParsedAnnotations {
@@ -460,21 +532,31 @@ export function parseAnnotations(service: Service): ParsedAnnotations {
   const keys = Object.keys(annotations).sort(byCodePoint);
   for (const [field, spec] of Object.entries(annotationTable) as [keyof Table, AnnotationSpec][]) {
     if (spec.keyPrefix !== undefined) {
-      const byPort: Record<number, unknown> = {};
+      const byPort: Record<string | number, unknown> = {};
+      const keyOfMember = new Map<string | number, string>();
       for (const key of keys.filter((k) => k.startsWith(spec.keyPrefix!))) {
-        const suffix = key.slice(spec.keyPrefix.length);
-        const port = Number(suffix);
-        if (!PORT_SUFFIX.test(suffix) || port > 65535) {
+        const member = familyMember(
+          spec as AnnotationSpec & { keyPrefix: string },
+          key.slice(spec.keyPrefix.length),
+        );
+        if (typeof member === "object") {
+          problems.push(annotationProblem(object, key, member));
+          continue;
+        }
+        const other = keyOfMember.get(member);
+        if (other !== undefined) {
+          // Listener keys differ in the protocol's case only (TCP-80 and tcp-80).
           problems.push(
             annotationProblem(object, key, {
-              value: suffix,
-              allowed: `a key ending in a service port number from 1 to 65535 (${spec.keyPrefix}443)`,
+              value: key,
+              allowed: `one key per listener; ${other} names the same`,
             }),
           );
           continue;
         }
+        keyOfMember.set(member, key);
         const parsed = parseOne(spec, key);
-        if (parsed) byPort[port] = parsed.value;
+        if (parsed) byPort[member] = parsed.value;
       }
       if (Object.keys(byPort).length > 0) values[field] = byPort;
       continue;

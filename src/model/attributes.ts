@@ -62,6 +62,11 @@ export const TARGET_GROUP_ATTRIBUTES: Readonly<Record<string, Parser<string>>> =
   "target_health_state.unhealthy.draining_interval_seconds": integerText(0, 360000),
 };
 
+/** Listener attributes AWS lets an NLB change; only TCP listeners take any (TLS keeps a fixed 350 s idle timeout). */
+export const LISTENER_ATTRIBUTES: Readonly<Record<string, Parser<string>>> = {
+  "tcp.idle_timeout.seconds": integerText(60, 6000),
+};
+
 function attributeMap(
   what: string,
   known: Readonly<Record<string, Parser<string>>>,
@@ -103,4 +108,9 @@ export const loadBalancerAttributes = attributeMap(
 export const targetGroupAttributes: Parser<Record<string, string>> = attributeMap(
   "target group attributes",
   TARGET_GROUP_ATTRIBUTES,
+);
+
+export const listenerAttributes: Parser<Record<string, string>> = attributeMap(
+  "listener attributes",
+  LISTENER_ATTRIBUTES,
 );

@@ -3,6 +3,7 @@
 import { fixedAddressesOf } from "./addresses.ts";
 import { type AnnotationValues, annotationTable, parseAnnotations } from "./annotations.ts";
 import { healthCheckFor } from "./health-check.ts";
+import { listenerAttributesByPort } from "./listener-attributes.ts";
 import { loadBalancerAttributesOf } from "./load-balancer-attributes.ts";
 import { generatedLoadBalancerName, managedSecurityGroupName, targetGroupName } from "./naming.ts";
 import { annotationProblem, specProblem, textOf } from "./problems.ts";
@@ -77,6 +78,12 @@ export function build(
   );
   const loadBalancerAttributes = loadBalancerAttributesOf(values, stackId, problems);
   const addresses = fixedAddressesOf(values, scheme, schemeSource, stackId, problems);
+  const listenerAttributesOf = listenerAttributesByPort(
+    values,
+    groups.map((g) => ({ port: g.port, protocol: tls?.ports.has(g.port) ? "TLS" : g.protocol })),
+    stackId,
+    problems,
+  );
   const tagsFor = (resource: string) =>
     sortedRecord({
       ...userTags,
@@ -153,6 +160,7 @@ export function build(
             ...(tls.alpnPolicy === undefined ? {} : { alpnPolicy: tls.alpnPolicy }),
           }
         : {}),
+      ...listenerAttributesOf(group.port),
     })),
     targetGroups,
     securityGroups,

@@ -12,7 +12,6 @@ import type { Service } from "./types.ts";
 /** LBC annotations this controller recognises but does not implement (yet): they are ignored. */
 const NOT_YET_SUPPORTED = new Set(
   [
-    "ipv6-addresses",
     "inbound-sg-rules-on-private-link-traffic",
     "multi-cluster-target-group",
     "enable-prefix-for-ipv6-source-nat",
@@ -21,7 +20,6 @@ const NOT_YET_SUPPORTED = new Set(
     "minimum-load-balancer-capacity",
   ].map((suffix) => `${ANNOTATION_PREFIX}${suffix}`),
 );
-const NOT_YET_SUPPORTED_FAMILIES = [`${ANNOTATION_PREFIX}listener-attributes.`];
 
 /** Annotations of Classic (and Application) Load Balancers, meaningless for an NLB. */
 const CLASSIC_ONLY = new Set(
@@ -51,7 +49,7 @@ export function lookalikeWarnings(service: Service): string[] {
 function keyWarning(key: string): string | undefined {
   if (isKnownAnnotationKey(key)) return undefined;
   const shown = key.length > 120 ? `${key.slice(0, 120)}…` : key;
-  if (NOT_YET_SUPPORTED.has(key) || NOT_YET_SUPPORTED_FAMILIES.some((family) => key.startsWith(family))) {
+  if (NOT_YET_SUPPORTED.has(key)) {
     return `annotation ${shown} is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`;
   }
   if (CLASSIC_ONLY.has(key)) {

@@ -3,6 +3,7 @@
 import { SUBNET_ID } from "./annotation-values.ts";
 import { annotationTable } from "./annotations.ts";
 import { blockContains, ipv4ToNumber, numberToIpv4, parseIpv4Cidr } from "./ipv4.ts";
+import { ipv6InCidr } from "./ipv6.ts";
 import { byCodePoint } from "./sorted.ts";
 import type { LoadBalancerSpec, Scheme, Subnet } from "./types.ts";
 
@@ -110,6 +111,7 @@ export interface SubnetMapping {
   subnetId: string;
   allocationId?: string;
   privateIpv4Address?: string;
+  ipv6Address?: string;
 }
 
 export type SubnetMappings = { ok: true; mappings: SubnetMapping[] } | { ok: false; message: string };
@@ -118,9 +120,10 @@ export type SubnetMappings = { ok: true; mappings: SubnetMapping[] } | { ok: fal
 const RESERVED_AT_START = 4;
 
 /**
- * One mapping per chosen subnet, in order, with the NLB's Elastic IP or private IPv4 address for
- * that subnet: the i-th address goes to the i-th subnet. Refuses a count that differs from the
- * subnets, and a private address outside its subnet's CIDR or among the addresses AWS reserves.
+ * One mapping per chosen subnet, in order, with the NLB's Elastic IP, private IPv4 or IPv6 address
+ * for that subnet: the i-th address goes to the i-th subnet. Refuses a count that differs from the
+ * subnets, a private address outside its subnet's CIDR or among the addresses AWS reserves, and an
+ * IPv6 address outside its subnet's IPv6 CIDRs.
  */
 export function subnetMappings(subnets: Subnet[], lb: LoadBalancerSpec): SubnetMappings {
   const subnetList = subnets.map((subnet) => subnet.id).join(", ");
@@ -131,10 +134,12 @@ export function subnetMappings(subnets: Subnet[], lb: LoadBalancerSpec): SubnetM
 
   const eips = lb.eipAllocations;
   const privateIps = lb.privateIpv4Addresses;
+  const ipv6s = lb.ipv6Addresses;
   const problem =
     (eips && countProblem(annotationTable.eipAllocations.key, eips, "Elastic IP allocations")) ??
     (privateIps &&
-      countProblem(annotationTable.privateIpv4Addresses.key, privateIps, "private IPv4 addresses"));
+      countProblem(annotationTable.privateIpv4Addresses.key, privateIps, "private IPv4 addresses")) ??
+    (ipv6s && countProblem(annotationTable.ipv6Addresses.key, ipv6s, "IPv6 addresses"));
   if (problem) return { ok: false, message: problem };
 
   const mappings: SubnetMapping[] = [];
@@ -147,6 +152,12 @@ export function subnetMappings(subnets: Subnet[], lb: LoadBalancerSpec): SubnetM
       const message = privateAddressProblem(address, subnet);
       if (message) return { ok: false, message };
       mapping.privateIpv4Address = address;
+    }
+    const ipv6Address = ipv6s?.[i];
+    if (ipv6Address !== undefined) {
+      const message = ipv6AddressProblem(ipv6Address, subnet);
+      if (message) return { ok: false, message };
+      mapping.ipv6Address = ipv6Address;
     }
     mappings.push(mapping);
   }
@@ -166,5 +177,14 @@ function privateAddressProblem(address: string, subnet: Subnet): string | undefi
   if (value < firstFree || value === block.last) {
     return `${where} is reserved by AWS in subnet ${subnet.id} (${subnet.cidr}): the first four addresses (${numberToIpv4(block.first)} to ${numberToIpv4(firstFree - 1)}) and the last (${numberToIpv4(block.last)}) cannot be assigned`;
   }
+  return undefined;
+}
+
+function ipv6AddressProblem(address: string, subnet: Subnet): string | undefined {
+  const where = `IPv6 address ${address} (annotation ${annotationTable.ipv6Addresses.key})`;
+  const cidrs = subnet.ipv6Cidrs ?? [];
+  if (cidrs.length === 0) return `${where}: subnet ${subnet.id} has no IPv6 CIDR block`;
+  if (!cidrs.some((cidr) => ipv6InCidr(address, cidr)))
+    return `${where} is not inside subnet ${subnet.id}, whose IPv6 CIDR${cidrs.length === 1 ? " is" : "s are"} ${cidrs.join(", ")}`;
   return undefined;
 }

@@ -143,6 +143,8 @@ export interface LoadBalancerSpec {
   eipAllocations?: string[];
   /** Private IPv4 addresses, one per subnet in subnet order, each inside its subnet (internal only). */
   privateIpv4Addresses?: string[];
+  /** IPv6 addresses, one per subnet in subnet order, each inside its subnet (internal dualstack only). */
+  ipv6Addresses?: string[];
   attributes: Record<string, string>;
   tags: Record<string, string>;
 }
@@ -155,6 +157,8 @@ export interface ListenerSpec {
   certificates?: string[];
   sslPolicy?: string;
   alpnPolicy?: string;
+  /** Attributes the listener-attributes annotation sets; absent ones are at AWS's default. */
+  attributes?: Record<string, string>;
 }
 
 export interface TargetGroupSpec {
@@ -228,8 +232,13 @@ export interface ActualLoadBalancer {
   scheme: Scheme;
   ipAddressType: string;
   subnets: string[];
-  /** Fixed addresses per subnet (EIP allocations, private IPv4), as AWS reports them. */
-  addresses?: { subnetId: string; allocationId?: string; privateIpv4Address?: string }[];
+  /** Fixed addresses per subnet (EIP allocations, private IPv4, IPv6), as AWS reports them. */
+  addresses?: {
+    subnetId: string;
+    allocationId?: string;
+    privateIpv4Address?: string;
+    ipv6Address?: string;
+  }[];
   /** Whether AWS listed per-subnet addresses at all (some emulators do not): decides if "none" is known. */
   reportsAddresses?: boolean;
   state?: string;
@@ -249,6 +258,8 @@ export interface ActualListener {
   certificates?: string[];
   sslPolicy?: string;
   alpnPolicy?: string;
+  /** As DescribeListenerAttributes reports them; absent when they were not read. */
+  attributes?: Record<string, string>;
 }
 
 export interface ActualTargetGroup {
@@ -276,6 +287,8 @@ export interface Subnet {
   id: string;
   zone: string;
   cidr: string;
+  /** The subnet's IPv6 CIDR blocks, if it has any. */
+  ipv6Cidrs?: string[];
   vpcId: string;
   tags: Record<string, string>;
 }

@@ -25,6 +25,13 @@ export type Change =
   | { kind: "modifyListener"; arn: string; spec: ListenerSpec; targetGroup: TargetGroupRef; fields: string[] }
   | { kind: "deleteTargetGroup"; arn: string; id: string; name: string }
   | { kind: "registerTargets"; targetGroup: TargetGroupRef; id: string; targets: Target[] }
+  /** Listener attributes that differ from what the listener has (or, for a new one, from AWS's defaults). */
+  | {
+      kind: "modifyListenerAttributes";
+      listener: ListenerRef;
+      port: number;
+      attributes: Record<string, string>;
+    }
   /** A TLS listener's certificates beyond the default one. */
   | { kind: "setListenerCertificates"; listener: ListenerRef; add: string[]; remove: string[] };
 
@@ -36,6 +43,7 @@ export interface SubnetMapping {
   subnetId: string;
   allocationId?: string;
   privateIpv4Address?: string;
+  ipv6Address?: string;
 }
 
 /** Something AWS cannot modify in place; the plan deletes and recreates it. */

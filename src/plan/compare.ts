@@ -1,7 +1,8 @@
+/** Equal as sets: order and repeats do not count. */
 export function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(b);
-  return a.every((x) => set.has(x));
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((x) => right.has(x));
 }
 
 /** The desired attributes whose actual value differs; attributes the user did not set are left alone. */

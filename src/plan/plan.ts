@@ -12,6 +12,7 @@ import type {
 } from "../model/types.ts";
 import type { Change, Plan, Replacement, SubnetMapping, TargetGroupRef } from "./changes.ts";
 import { attributeChanges, sameSet, tagChanges } from "./compare.ts";
+import { listenerAttributeChange } from "./listener-attributes.ts";
 
 /** Attribute values a new NLB target group already has: setting them again would be a wasted call. */
 export const TARGET_GROUP_DEFAULTS: Record<string, string> = {
@@ -104,7 +105,7 @@ export function plan({
       kind: "createLoadBalancer",
       spec: desired.loadBalancer,
       subnetMappings: subnetMappings ?? subnetIds.map((subnetId) => ({ subnetId })),
-      ...(securityGroupIds?.length ? { securityGroups: securityGroupIds } : {}),
+      ...(securityGroupIds?.length ? { securityGroups: [...new Set(securityGroupIds)] } : {}),
     });
   } else {
     changes.push(...loadBalancerChanges(desired, lb, subnetIds));
@@ -114,7 +115,11 @@ export function plan({
       lb.securityGroups.length > 0 &&
       !sameSet(securityGroupIds, lb.securityGroups)
     )
-      changes.push({ kind: "setSecurityGroups", arn: lb.arn, securityGroups: securityGroupIds });
+      changes.push({
+        kind: "setSecurityGroups",
+        arn: lb.arn,
+        securityGroups: [...new Set(securityGroupIds)],
+      });
   }
 
   const actualListeners = lb ? actual.listeners.filter((l) => l.loadBalancerArn === lb.arn) : [];
@@ -139,11 +144,15 @@ export function plan({
           remove: [],
         });
       }
+      const attrs = listenerAttributeChange(spec, undefined);
+      if (attrs) changes.push(attrs);
       continue;
     }
     const fields = listenerDifferences(spec, current, targetGroup);
     if (fields.length > 0)
       changes.push({ kind: "modifyListener", arn: current.arn, spec, targetGroup, fields });
+    const attrs = listenerAttributeChange(spec, current);
+    if (attrs) changes.push(attrs);
     const haveExtras = current.protocol === "TLS" ? (current.certificates ?? []).slice(1) : [];
     const add = extras.filter((c) => !haveExtras.includes(c));
     // The new default certificate is set by ModifyListener: it must not be removed as an extra.
@@ -292,10 +301,21 @@ function addressDifferences(want: LoadBalancerSpec, lb: ActualLoadBalancer): [st
     want.eipAllocations,
     have.flatMap((x) => (x.allocationId ? [x.allocationId] : [])),
   );
-  compare(
-    "private-ipv4-addresses",
-    want.privateIpv4Addresses,
-    have.flatMap((x) => (x.privateIpv4Address ? [x.privateIpv4Address] : [])),
-  );
+  // An internal NLB has private addresses, and a dualstack one IPv6 addresses, whether or not they
+  // were chosen: only chosen ones are compared, so an unchosen address never replaces an NLB.
+  if (want.privateIpv4Addresses) {
+    compare(
+      "private-ipv4-addresses",
+      want.privateIpv4Addresses,
+      have.flatMap((x) => (x.privateIpv4Address ? [x.privateIpv4Address] : [])),
+    );
+  }
+  if (want.ipv6Addresses) {
+    compare(
+      "ipv6-addresses",
+      want.ipv6Addresses,
+      have.flatMap((x) => (x.ipv6Address ? [x.ipv6Address] : [])),
+    );
+  }
   return out;
 }

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { healthCheckInput, healthCheckOf, recordToTags, tagsToRecord } from "../../../src/aws/convert.ts";
 import { annotationTable } from "../../../src/model/annotations.ts";
 import { LOAD_BALANCER_ATTRIBUTES, TARGET_GROUP_ATTRIBUTES } from "../../../src/model/attributes.ts";
+import { canonicalIpv6 } from "../../../src/model/ipv6.ts";
 import { RESOURCE_TAG, STACK_TAG } from "../../../src/model/tags.ts";
 import type {
   ActualListener,
@@ -260,6 +261,10 @@ export const validAnnotationValue: Record<AnnotationField, fc.Arbitrary<string>>
       { minLength: 1, maxLength: 3 },
     ),
   ),
+  ipv6Addresses: joined(
+    fc.uniqueArray(fc.ipV6(), { minLength: 1, maxLength: 3, selector: (a) => canonicalIpv6(a) }),
+  ),
+  listenerAttributes: padded(integerIn(60, 6000).map((v) => `tcp.idle_timeout.seconds=${v}`)),
 };
 
 /** Values that break something: shape, range, characters, size, separators, repeated keys. */
@@ -357,7 +362,9 @@ export const annotationValueFor = (field: AnnotationField): fc.Arbitrary<string>
 const NOT_IN_GENERATED_MAPS = new Set<AnnotationField>([
   "eipAllocations",
   "privateIpv4Addresses",
+  "ipv6Addresses",
   "targetGroupAttributesPerPort",
+  "listenerAttributes",
 ]);
 
 const FIELDS = (Object.keys(annotationTable) as AnnotationField[]).filter(

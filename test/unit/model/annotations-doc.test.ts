@@ -131,6 +131,7 @@ describe("docs/annotations.md", () => {
 const COMPANIONS: Record<string, Record<string, string>> = {
   [annotationTable.sslPorts.key]: { [annotationTable.sslCert.key]: annotationTable.sslCert.example },
   [annotationTable.eipAllocations.key]: { [annotationTable.scheme.key]: "internet-facing" },
+  [annotationTable.ipv6Addresses.key]: { [annotationTable.ipAddressType.key]: "dualstack" },
 };
 
 describe("the example of every annotation", () => {

@@ -22,6 +22,7 @@ import type {
   SecurityGroupsSpec,
   Service,
   TargetGroupSpec,
+  TargetSecurityGroup,
 } from "../../../src/model/types.ts";
 import { targetGroup } from "../plan/fixtures.ts";
 
@@ -283,7 +284,9 @@ describe("build: the managed frontend security group", () => {
   });
 
   it("opens the listener port, not the nodePort or targetPort", () => {
-    const rules = ingressOf(service({ ports: [{ port: 8443, protocol: "TCP", targetPort: 9443, nodePort: 31443 }] }));
+    const rules = ingressOf(
+      service({ ports: [{ port: 8443, protocol: "TCP", targetPort: 9443, nodePort: 31443 }] }),
+    );
     assert.deepEqual(rules, [cidr("tcp", 8443, "0.0.0.0/0")]);
   });
 
@@ -396,7 +399,9 @@ describe("build: the managed frontend security group", () => {
   });
 
   it("names the index of an IPv6 spec entry written in a non-canonical spelling", () => {
-    const problems = problemsOf(service({ loadBalancerSourceRanges: ["10.0.0.0/8", "1.0.0.0/8", " 2001:DB8::/32"] }));
+    const problems = problemsOf(
+      service({ loadBalancerSourceRanges: ["10.0.0.0/8", "1.0.0.0/8", " 2001:DB8::/32"] }),
+    );
     assert.equal(problems.length, 1);
     assert.equal(problems[0]?.field, "spec.loadBalancerSourceRanges[2]");
   });
@@ -424,7 +429,10 @@ describe("build: the managed frontend security group", () => {
       ],
     );
     for (const p of problems) assert.match(p.allowed, /CIDR block without host bits/);
-    assert.match(problems[0]?.message ?? "", /service shop\/web: spec\.loadBalancerSourceRanges\[1\]: "bogus"/);
+    assert.match(
+      problems[0]?.message ?? "",
+      /service shop\/web: spec\.loadBalancerSourceRanges\[1\]: "bogus"/,
+    );
   });
 
   it("refuses a spec.loadBalancerSourceRanges that is not a list", () => {
@@ -692,10 +700,7 @@ describe("backendPortsOf", () => {
       { protocol: "tcp", port: 8081 },
       { protocol: "tcp", port: 8081 },
     ]);
-    assert.deepEqual(
-      new Set((ports.get("10.0.1.5") ?? []).map((p) => p.port)),
-      new Set([8080, 9090]),
-    );
+    assert.deepEqual(new Set((ports.get("10.0.1.5") ?? []).map((p) => p.port)), new Set([8080, 9090]));
   });
 
   it("is empty without targets", () => {
@@ -736,7 +741,7 @@ describe("targetSecurityGroup", () => {
   });
 
   it("of several, takes the one tagged kubernetes.io/cluster/<cluster>, whatever the tag's value", () => {
-    const groups = [
+    const groups: TargetSecurityGroup[] = [
       { id: "sg-1", tags: { Name: "x" } },
       { id: "sg-2", tags: { [CLUSTER_TAG]: "" } },
       { id: "sg-3", tags: { "kubernetes.io/cluster/other": "owned" } },

@@ -119,12 +119,10 @@ describe("lookalikeWarnings", () => {
           { loadBalancerClass: CLASS },
           {
             [`${P}minimum-load-balancer-capacity`]: "CapacityUnits=100",
-            [`${P}listener-attributes.TCP-443`]: "tcp.idle_timeout.seconds=60",
           },
         ),
       ),
       [
-        `annotation ${P}listener-attributes.TCP-443 is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
         `annotation ${P}minimum-load-balancer-capacity is an AWS Load Balancer Controller annotation that this controller does not support yet; it is ignored`,
       ],
     );
@@ -147,6 +145,9 @@ describe("lookalikeWarnings", () => {
         "access-log-s3-bucket-prefix",
         "eip-allocations",
         "private-ipv4-addresses",
+        "ipv6-addresses",
+        "listener-attributes.TCP-443",
+        "listener-attributes.not-a-listener",
       ].map((suffix) => [`${P}${suffix}`, "x"]),
     );
     assert.deepEqual(lookalikeWarnings(service({ loadBalancerClass: CLASS }, annotations)), []);

@@ -299,3 +299,149 @@ describe("plan() for TLS listeners and fixed addresses", () => {
     assert.deepEqual(plan({ desired, actual, subnetIds: [], explicitName: false }).changes, []);
   });
 });
+
+describe("plan() for listener attributes and IPv6 addresses", () => {
+  const IDLE = "tcp.idle_timeout.seconds";
+  const withIdle = (value?: string) => {
+    const desired = desiredStack([80, 443]);
+    if (value !== undefined) desired.listeners[0]!.attributes = { [IDLE]: value };
+    return desired;
+  };
+  /** The converged stack, with what DescribeListenerAttributes said for port 80 (undefined: not read). */
+  const actualWith = (attributes: Record<string, string> | undefined) => {
+    const actual = convergedStack([80, 443]);
+    if (attributes) actual.listeners[0]!.attributes = attributes;
+    return actual;
+  };
+  const planOf = (desired: ReturnType<typeof desiredStack>, actual: ReturnType<typeof convergedStack>) =>
+    plan({ desired, actual, subnetIds: [], explicitName: false });
+
+  it("sets non-default attributes right after creating the listener, and nothing for the default", () => {
+    const empty = { loadBalancers: [], listeners: [], targetGroups: [] };
+    const p = plan({ desired: withIdle("600"), actual: empty, subnetIds: SUBNETS, explicitName: false });
+    const at = kinds(p).indexOf("modifyListenerAttributes");
+    assert.equal(kinds(p)[at - 1], "createListener");
+    assert.deepEqual(p.changes[at], {
+      kind: "modifyListenerAttributes",
+      listener: { port: 80 },
+      port: 80,
+      attributes: { [IDLE]: "600" },
+    });
+    assert.equal(kinds(p).filter((k) => k === "modifyListenerAttributes").length, 1);
+    const q = plan({ desired: withIdle("350"), actual: empty, subnetIds: SUBNETS, explicitName: false });
+    assert.ok(!kinds(q).includes("modifyListenerAttributes"), "the default on create is a wasted call");
+  });
+
+  it("changes only what differs; an attribute AWS does not report is at its default", () => {
+    assert.deepEqual(planOf(withIdle("350"), actualWith({})).changes, []);
+    assert.deepEqual(planOf(withIdle(), actualWith({})).changes, []);
+    assert.deepEqual(planOf(withIdle("600"), actualWith({ [IDLE]: "600" })).changes, []);
+    assert.deepEqual(planOf(withIdle("600"), actualWith({})).changes, [
+      {
+        kind: "modifyListenerAttributes",
+        listener: { arn: "arn:listener/80" },
+        port: 80,
+        attributes: { [IDLE]: "600" },
+      },
+    ]);
+    assert.deepEqual(planOf(withIdle("900"), actualWith({ [IDLE]: "600" })).changes[0], {
+      kind: "modifyListenerAttributes",
+      listener: { arn: "arn:listener/80" },
+      port: 80,
+      attributes: { [IDLE]: "900" },
+    });
+  });
+
+  it("sets a listener back to the default when the annotation goes away", () => {
+    const p = planOf(withIdle(), actualWith({ [IDLE]: "600" }));
+    assert.deepEqual(p.changes, [
+      {
+        kind: "modifyListenerAttributes",
+        listener: { arn: "arn:listener/80" },
+        port: 80,
+        attributes: { [IDLE]: "350" },
+      },
+    ]);
+  });
+
+  it("leaves alone a listener whose attributes were not read", () => {
+    assert.deepEqual(planOf(withIdle("600"), actualWith(undefined)).changes, []);
+  });
+
+  it("a listener that becomes TCP starts from the defaults, after its ModifyListener", () => {
+    const actual = actualWith(undefined);
+    actual.listeners[0]!.protocol = "TLS";
+    const p = planOf(withIdle("600"), actual);
+    assert.deepEqual(kinds(p), ["modifyListener", "modifyListenerAttributes"]);
+  });
+
+  it("never plans attributes for UDP listeners", () => {
+    const desired = withIdle();
+    desired.listeners[0]!.protocol = "UDP";
+    const actual = actualWith({ [IDLE]: "600" });
+    actual.listeners[0]!.protocol = "UDP";
+    assert.deepEqual(planOf(desired, actual).changes, []);
+  });
+
+  it("creates an internal dualstack NLB with its IPv6 addresses mapped, and replaces it when AWS lists others", () => {
+    const desired = desiredStack();
+    desired.loadBalancer.ipAddressType = "dualstack";
+    desired.loadBalancer.ipv6Addresses = ["2600:1f13:0:a::10", "2600:1f13:0:b::10"];
+    const mappings = [
+      { subnetId: "subnet-aaaa1111", ipv6Address: "2600:1f13:0:a::10" },
+      { subnetId: "subnet-bbbb2222", ipv6Address: "2600:1f13:0:b::10" },
+    ];
+    const empty = { loadBalancers: [], listeners: [], targetGroups: [] };
+    const p = plan({
+      desired,
+      actual: empty,
+      subnetIds: SUBNETS,
+      explicitName: false,
+      subnetMappings: mappings,
+    });
+    const create = p.changes.find((c) => c.kind === "createLoadBalancer");
+    assert.ok(create?.kind === "createLoadBalancer");
+    assert.deepEqual(create.subnetMappings, mappings);
+
+    const actual = convergedStack();
+    actual.loadBalancers[0] = actualLb({
+      ipAddressType: "dualstack",
+      addresses: [],
+      reportsAddresses: false,
+    });
+    assert.deepEqual(planOf(desired, actual).replacements, [], "not replaced on an unknown");
+    actual.loadBalancers[0] = actualLb({
+      ipAddressType: "dualstack",
+      addresses: mappings,
+      reportsAddresses: true,
+    });
+    assert.deepEqual(planOf(desired, actual).changes, []);
+    actual.loadBalancers[0] = actualLb({
+      ipAddressType: "dualstack",
+      reportsAddresses: true,
+      addresses: [mappings[0]!, { subnetId: "subnet-bbbb2222", ipv6Address: "2600:1f13:0:b::99" }],
+    });
+    const q = plan({ desired, actual, subnetIds: SUBNETS, explicitName: false, subnetMappings: mappings });
+    assert.equal(q.changes[0]?.kind, "deleteLoadBalancer");
+    assert.deepEqual(q.replacements, [
+      {
+        resource: "load balancer k8s-shop-web-0123456789",
+        field: "ipv6-addresses",
+        from: "2600:1f13:0:a::10,2600:1f13:0:b::99",
+        to: "2600:1f13:0:a::10,2600:1f13:0:b::10",
+      },
+    ]);
+  });
+
+  it("does not replace a dualstack NLB for the IPv6 addresses AWS chose itself", () => {
+    const desired = desiredStack();
+    desired.loadBalancer.ipAddressType = "dualstack";
+    const actual = convergedStack();
+    actual.loadBalancers[0] = actualLb({
+      ipAddressType: "dualstack",
+      reportsAddresses: true,
+      addresses: [{ subnetId: "subnet-aaaa1111", ipv6Address: "2600:1f13:0:a::4d2" }],
+    });
+    assert.deepEqual(planOf(desired, actual).changes, []);
+  });
+});
