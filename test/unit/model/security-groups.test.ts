@@ -152,9 +152,7 @@ describe("normalCidr", () => {
     }
   });
 
-  // BUG: an IPv6 address with a zone (scope) ID is not a CIDR block, yet normalCidr accepts it and
-  // silently drops the zone (node's SocketAddress strips it): "fe80::%eth0/64" becomes "fe80::/64".
-  // Strict parsing should refuse it, as AWS would refuse the text the user wrote.
+  // A zone (scope) ID is not part of a CIDR block; node's SocketAddress would silently strip it.
   it("refuses IPv6 addresses with a zone ID", () => {
     assert.equal(normalCidr("fe80::%eth0/64"), undefined);
     assert.equal(normalCidr("fe80::1%1/128"), undefined);

@@ -405,12 +405,8 @@ describe("plan(): the NLB's security groups", () => {
     }
   });
 
-  // BUG: plan() compares the groups with sameSet(), which checks lengths and membership only, so a
-  // desired list with a repeated ID counts as equal to a different actual set of the same length.
-  // resolveSecurityGroups (src/aws/security-groups.ts) maps refs one to one, so the annotation
-  // "sg-0123456789abcdef0,my-clients" where my-clients is the name of sg-0123456789abcdef0 yields
-  // [sg-a, sg-a]; an NLB that has [sg-a, sg-b] then keeps sg-b for ever.
-  it("sets the groups when the desired IDs repeat one and the NLB has another", () => {
+  // Resolved IDs can repeat one (an ID and the name of the same group in the annotation).
+  it("sets the groups, deduplicated, when the desired IDs repeat one and the NLB has another", () => {
     const p = plan({
       desired: desiredStack(),
       actual: withGroups(["sg-a", "sg-b"]),
@@ -418,9 +414,27 @@ describe("plan(): the NLB's security groups", () => {
       explicitName: false,
       securityGroupIds: ["sg-a", "sg-a"],
     });
-    assert.deepEqual(
-      p.changes.map((c) => c.kind),
-      ["setSecurityGroups"],
-    );
+    assert.deepEqual(p.changes, [{ kind: "setSecurityGroups", arn: "arn:lb/1", securityGroups: ["sg-a"] }]);
+    const same = plan({
+      desired: desiredStack(),
+      actual: withGroups(["sg-a"]),
+      subnetIds: [],
+      explicitName: false,
+      securityGroupIds: ["sg-a", "sg-a"],
+    });
+    assert.deepEqual(same.changes, []);
+  });
+
+  it("creates the NLB with each repeated ID once", () => {
+    const p = plan({
+      desired: desiredStack(),
+      actual: empty,
+      subnetIds: ["subnet-aaaa1111"],
+      explicitName: false,
+      securityGroupIds: ["sg-a", "sg-b", "sg-a"],
+    });
+    const create = p.changes.find((c) => c.kind === "createLoadBalancer");
+    assert.ok(create?.kind === "createLoadBalancer");
+    assert.deepEqual(create.securityGroups, ["sg-a", "sg-b"]);
   });
 });
