@@ -2,6 +2,7 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateTagsCommand,
   DeleteSecurityGroupCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
@@ -111,6 +112,21 @@ export async function createSecurityGroup(
     return out.GroupId;
   } catch (err) {
     if (errorName(err) !== "InvalidGroup.Duplicate") throw err;
+    // Ours already, made by a run that died before it could see it (tag filters lag behind creation)?
+    const out = await ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: "vpc-id", Values: [vpcId] },
+          { Name: "group-name", Values: [spec.name] },
+        ],
+      }),
+    );
+    const found = out.SecurityGroups?.find(
+      (g) =>
+        tagsToRecord(g.Tags)[CLUSTER_TAG] === spec.tags[CLUSTER_TAG] &&
+        tagsToRecord(g.Tags)[STACK_TAG] === spec.tags[STACK_TAG],
+    );
+    if (found?.GroupId) return found.GroupId;
     throw new Error(
       `a security group named ${spec.name} already exists in VPC ${vpcId} without this Service's ownership tags; it is not touched (delete or rename it)`,
     );
@@ -161,6 +177,11 @@ export async function authorizeRules(
       });
     }
   }
+}
+
+/** Gives a rule to another Service of the cluster: its stack tag changes, nothing else. */
+export async function retagRule(ec2: EC2Client, ruleId: string, stackId: string): Promise<void> {
+  await ec2.send(new CreateTagsCommand({ Resources: [ruleId], Tags: [{ Key: STACK_TAG, Value: stackId }] }));
 }
 
 export async function revokeRules(ec2: EC2Client, groupId: string, ruleIds: string[]): Promise<void> {

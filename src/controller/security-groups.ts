@@ -7,8 +7,10 @@ import {
   type OwnedSecurityState,
   observeSecurityGroups,
   resolveSecurityGroups,
+  retagRule,
   revokeRules,
 } from "../aws/security-groups.ts";
+import { annotationTable } from "../model/annotations.ts";
 import { ruleKey } from "../model/security-groups.ts";
 import {
   BACKEND_RULE_RESOURCE,
@@ -16,8 +18,14 @@ import {
   RESOURCE_TAG,
   SECURITY_GROUP_RESOURCE,
 } from "../model/tags.ts";
-import type { DesiredStack, Service } from "../model/types.ts";
-import { backendRulesFor, planRules, type RuleChanges, type WantedRule } from "../plan/security-groups.ts";
+import type { ActualRule, DesiredStack, Service } from "../model/types.ts";
+import {
+  backendRulesFor,
+  handOverShared,
+  planRules,
+  type RuleChanges,
+  type WantedRule,
+} from "../plan/security-groups.ts";
 import type { ControllerContext } from "./context.ts";
 
 /** What the target loop needs to add backend rules for new targets without reading them back. */
@@ -53,6 +61,13 @@ export async function prepareSecurityGroups(
     ctx.backendRules.delete(key);
     return { finish: () => removeAll(ctx, key, state) };
   }
+  if (spec.ignored?.length)
+    await ctx.writer.event(
+      svc,
+      "Warning",
+      "UnsupportedAnnotation",
+      `${spec.ignored.join(", ")} apply only to the managed frontend security group and are ignored: the Service names its own security groups (${annotationTable.securityGroups.key})`,
+    );
   let ids: string[];
   let keep: string | undefined;
   if (spec.managed) {
@@ -85,7 +100,7 @@ export async function prepareSecurityGroups(
   return {
     ids,
     finish: async () => {
-      await revokeAll(ctx, backend);
+      await revokeBackend(ctx, key, backend, backendActual);
       await deleteGroups(
         ctx,
         state.groups.filter((g) => g.id !== keep),
@@ -128,12 +143,10 @@ export async function syncBackendRules(
     : (await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []))[0];
   if (!source) return false;
   const wanted = await wantedBackendRules(ctx, svc, desired, source);
-  const backend = planRules(
-    wanted,
-    state.rules.filter((r) => r.tags[RESOURCE_TAG] === BACKEND_RULE_RESOURCE),
-  );
+  const backendActual = state.rules.filter((r) => r.tags[RESOURCE_TAG] === BACKEND_RULE_RESOURCE);
+  const backend = planRules(wanted, backendActual);
   await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
-  await revokeAll(ctx, backend);
+  await revokeBackend(ctx, key, backend, backendActual);
   ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
   return true;
 }
@@ -146,17 +159,25 @@ export async function deleteSecurityGroups(ctx: ControllerContext, key: string):
   return state.groups.length;
 }
 
-async function removeAll(ctx: ControllerContext, _key: string, state: OwnedSecurityState): Promise<void> {
+async function removeAll(ctx: ControllerContext, key: string, state: OwnedSecurityState): Promise<void> {
   const owned = new Set(state.groups.map((g) => g.id));
   // Rules inside our own groups go with the groups.
-  await revokeAll(
-    ctx,
-    planRules(
-      [],
-      state.rules.filter((r) => !owned.has(r.groupId)),
-    ),
-  );
+  const backend = state.rules.filter((r) => !owned.has(r.groupId));
+  await revokeBackend(ctx, key, planRules([], backend), backend);
   await deleteGroups(ctx, state.groups);
+}
+
+/** Revokes backend rules, except those another Service relies on: those are handed over to it. */
+async function revokeBackend(
+  ctx: ControllerContext,
+  key: string,
+  changes: RuleChanges,
+  actual: ActualRule[],
+): Promise<void> {
+  const reliedOn = new Map([...ctx.backendRules].map(([stack, memo]) => [stack, memo.have]));
+  const { revoke, handOver } = handOverShared(changes.revoke, actual, key, reliedOn);
+  for (const { ruleId, stack } of handOver) await retagRule(ctx.aws.ec2, ruleId, stack);
+  await revokeAll(ctx, { authorize: new Map(), revoke });
 }
 
 async function deleteGroups(ctx: ControllerContext, groups: { id: string; name: string }[]): Promise<void> {
@@ -215,18 +236,11 @@ function ruleTags(ctx: ControllerContext, key: string, resource: string): Record
 }
 
 async function reportUnavailable(ctx: ControllerContext, svc: Service, desired: DesiredStack): Promise<void> {
-  const asked =
-    desired.securityGroups.given !== undefined ||
-    (svc.spec?.loadBalancerSourceRanges?.length ?? 0) > 0 ||
-    Object.keys(svc.metadata.annotations ?? {}).some(
-      (k) =>
-        k === "service.beta.kubernetes.io/load-balancer-source-ranges" ||
-        k.startsWith("service.beta.kubernetes.io/aws-load-balancer-security-group"),
-    );
+  const asked = desired.securityGroups.settings ?? [];
   await ctx.writer.event(
     svc,
-    asked ? "Warning" : "Normal",
+    asked.length > 0 ? "Warning" : "Normal",
     "SecurityGroupsUnavailable",
-    `NLB ${desired.loadBalancer.name} was created without security groups and AWS cannot add them later: no frontend security group${asked ? " (source ranges and security-group annotations do not apply)" : ""} and no backend rules are managed for it; a new NLB (for example a new aws-load-balancer-name) gets them`,
+    `NLB ${desired.loadBalancer.name} was created without security groups and AWS cannot add them later: no frontend security group and no backend rules are managed for it${asked.length > 0 ? ` (${asked.join(", ")} do not apply)` : ""}; a new NLB (for example a new aws-load-balancer-name) gets them`,
   );
 }

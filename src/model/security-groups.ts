@@ -34,10 +34,25 @@ export interface SecurityGroupInput {
 export function securityGroupsOf(input: SecurityGroupInput): SecurityGroupsSpec {
   const { values, object, problems } = input;
   const ranges = sourceRanges(input);
+  const annotations = input.service.metadata?.annotations ?? {};
+  const set = (key: string) => Object.hasOwn(annotations, key);
+  const frontendOnly = [
+    ...((input.service.spec?.loadBalancerSourceRanges?.length ?? 0) > 0
+      ? ["spec.loadBalancerSourceRanges"]
+      : []),
+    ...[annotationTable.sourceRanges.key, annotationTable.securityGroupPrefixLists.key].filter(set),
+  ];
+  const settings = [
+    ...frontendOnly,
+    ...[annotationTable.securityGroups.key, annotationTable.manageBackendSecurityGroupRules.key].filter(set),
+  ];
+  const noted = settings.length > 0 ? { settings } : {};
   if (values.securityGroups !== undefined) {
     return {
       given: values.securityGroups,
       manageBackendRules: values.manageBackendSecurityGroupRules ?? false,
+      ...noted,
+      ...(frontendOnly.length > 0 ? { ignored: frontendOnly } : {}),
     };
   }
   const sources: RuleSource[] = [
@@ -70,6 +85,7 @@ export function securityGroupsOf(input: SecurityGroupInput): SecurityGroupsSpec 
       tags: input.tags,
     },
     manageBackendRules: values.manageBackendSecurityGroupRules ?? true,
+    ...noted,
   };
 }
 

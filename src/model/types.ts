@@ -208,6 +208,10 @@ export interface SecurityGroupsSpec {
   given?: string[];
   /** Whether the targets' security groups get ingress rules from the NLB's security group. */
   manageBackendRules: boolean;
+  /** The security group settings the Service makes (annotations, spec fields), for messages. */
+  settings?: string[];
+  /** Settings that have no effect with given groups (source ranges, prefix lists). */
+  ignored?: string[];
 }
 
 /** One problem with a user's manifest: names the object, the field or annotation, the value and what is allowed. */

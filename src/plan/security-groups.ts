@@ -112,3 +112,37 @@ function ranges(ports: Set<number>): [number, number][] {
 export function canHaveSecurityGroups(kept: { securityGroups: string[] } | undefined): boolean {
   return kept === undefined || kept.securityGroups.length > 0;
 }
+
+export interface Handover {
+  /** Rules no other Service needs: revoke them. */
+  revoke: Map<string, string[]>;
+  /** Rules another Service of the cluster also relies on (one rule serves both): re-tag to it instead. */
+  handOver: { ruleId: string; stack: string }[];
+}
+
+/**
+ * AWS keeps one rule per group, protocol, ports and source, whoever asked for it: when two Services
+ * share a given security group, one tagged rule serves both. Before a rule is revoked, a Service that
+ * still relies on it takes it over, so deleting one Service never cuts another off.
+ */
+export function handOverShared(
+  revoke: Map<string, string[]>,
+  actual: ActualRule[],
+  self: string,
+  reliedOn: Map<string, Set<string>>,
+): Handover {
+  const byId = new Map(actual.map((r) => [r.id, r]));
+  const out: Handover = { revoke: new Map(), handOver: [] };
+  for (const [groupId, ids] of revoke) {
+    for (const id of ids) {
+      const rule = byId.get(id);
+      const key = rule ? ruleKey(rule.groupId, rule) : undefined;
+      const heir = key
+        ? [...reliedOn].find(([stack, keys]) => stack !== self && keys.has(key))?.[0]
+        : undefined;
+      if (heir) out.handOver.push({ ruleId: id, stack: heir });
+      else out.revoke.set(groupId, [...(out.revoke.get(groupId) ?? []), id]);
+    }
+  }
+  return out;
+}

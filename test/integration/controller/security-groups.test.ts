@@ -296,6 +296,54 @@ describe("security groups", () => {
     );
   });
 
+  it("two Services sharing a given group share one rule; deleting one hands it to the other", async () => {
+    const subnet = c.vpc.subnets[0]!;
+    const group = async (name: string) =>
+      (
+        await c.ec2.send(
+          new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: c.vpc.vpcId }),
+        )
+      ).GroupId!;
+    const shared = await group("shared-clients");
+    const pods = await group("pods");
+    const address = subnet.cidr.replace(/\.0\/\d+$/, ".120");
+    await c.ec2.send(
+      new CreateNetworkInterfaceCommand({
+        SubnetId: subnet.subnetId,
+        PrivateIpAddress: address,
+        Groups: [pods],
+      }),
+    );
+    const annotations = {
+      [`${P}nlb-target-type`]: "ip",
+      [`${P}security-groups`]: "shared-clients",
+      [`${P}manage-backend-security-group-rules`]: "true",
+    };
+    for (const name of ["one", "two"]) {
+      await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService(name, { annotations }) });
+      await setEndpoints(c.kube, NS, name, [address]);
+    }
+    const m = await c.startController();
+    const rule = await waitFor("one rule for both", async () => {
+      const rules = await rulesOf(pods);
+      return rules.length === 1 && shape(rules[0]!) === `tcp:8080-8080<-${shared}` ? rules[0] : undefined;
+    });
+    await settle(m);
+    assert.equal((await rulesOf(pods)).length, 1);
+    const owner = rule.Tags?.find((t) => t.Key === "service.k8s.aws/stack")?.Value;
+    const other = owner === "default/one" ? "two" : "one";
+    await c.kube.core.deleteNamespacedService({ name: owner!.slice("default/".length), namespace: NS });
+    await waitFor("the other Service owns the rule", async () => {
+      const rules = await rulesOf(pods);
+      const stack = rules[0]?.Tags?.find((t) => t.Key === "service.k8s.aws/stack")?.Value;
+      return rules.length === 1 && stack === `default/${other}` ? true : undefined;
+    });
+    await c.kube.core.deleteNamespacedService({ name: other, namespace: NS });
+    await waitFor("rule revoked with the last Service", async () =>
+      (await rulesOf(pods)).length === 0 ? true : undefined,
+    );
+  });
+
   it("leaves an NLB made without security groups as it is, and says why", async () => {
     // An NLB of this Service made before security groups existed (by LBC or an older controller).
     const svc = await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });

@@ -510,6 +510,7 @@ describe("build: given security groups", () => {
     assert.deepEqual(groupsOf(svc), {
       given: ["sg-0123456789abcdef0", "my-nlb-clients"],
       manageBackendRules: false,
+      settings: [`${P}security-groups`],
     });
   });
 
@@ -521,7 +522,13 @@ describe("build: given security groups", () => {
         [`${P}security-group-prefix-lists`]: "pl-01234567",
       },
     );
-    assert.deepEqual(groupsOf(svc), { given: ["sg-0123456789abcdef0"], manageBackendRules: false });
+    const ignored = ["spec.loadBalancerSourceRanges", `${P}security-group-prefix-lists`];
+    assert.deepEqual(groupsOf(svc), {
+      given: ["sg-0123456789abcdef0"],
+      manageBackendRules: false,
+      settings: [...ignored, `${P}security-groups`],
+      ignored,
+    });
   });
 
   it("manage-backend-security-group-rules overrides the default both ways", () => {

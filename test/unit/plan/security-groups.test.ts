@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ruleKey } from "../../../src/model/security-groups.ts";
 import type { ActualRule, DesiredStack, IngressRule, TargetSecurityGroup } from "../../../src/model/types.ts";
 import { plan } from "../../../src/plan/plan.ts";
 import {
   backendRulesFor,
   canHaveSecurityGroups,
+  handOverShared,
   isEmpty,
   planRules,
   type WantedRule,
@@ -436,5 +438,43 @@ describe("plan(): the NLB's security groups", () => {
     const create = p.changes.find((c) => c.kind === "createLoadBalancer");
     assert.ok(create?.kind === "createLoadBalancer");
     assert.deepEqual(create.securityGroups, ["sg-a", "sg-b"]);
+  });
+});
+
+describe("handOverShared()", () => {
+  const rule = (id: string, port: number): ActualRule => ({
+    id,
+    groupId: "sg-pods",
+    protocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    source: { group: "sg-shared" },
+  });
+  const actual = [rule("sgr-1", 8080), rule("sgr-2", 9090)];
+  const keyOf = (r: ActualRule) => ruleKey(r.groupId, r);
+
+  it("hands a rule another Service relies on to it, and revokes the rest", () => {
+    const out = handOverShared(
+      new Map([["sg-pods", ["sgr-1", "sgr-2"]]]),
+      actual,
+      "ns/one",
+      new Map([
+        ["ns/one", new Set([keyOf(actual[0]!), keyOf(actual[1]!)])],
+        ["ns/two", new Set([keyOf(actual[0]!)])],
+      ]),
+    );
+    assert.deepEqual(out.handOver, [{ ruleId: "sgr-1", stack: "ns/two" }]);
+    assert.deepEqual(Object.fromEntries(out.revoke), { "sg-pods": ["sgr-2"] });
+  });
+
+  it("never hands a rule to the Service giving it up", () => {
+    const out = handOverShared(
+      new Map([["sg-pods", ["sgr-1"]]]),
+      actual,
+      "ns/one",
+      new Map([["ns/one", new Set([keyOf(actual[0]!)])]]),
+    );
+    assert.deepEqual(out.handOver, []);
+    assert.deepEqual(Object.fromEntries(out.revoke), { "sg-pods": ["sgr-1"] });
   });
 });
