@@ -8,6 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { CreateNetworkInterfaceCommand, CreateSecurityGroupCommand } from "@aws-sdk/client-ec2";
 import { makeClients } from "../src/aws/clients.ts";
 import { resolveConfig } from "../src/config.ts";
 import { Manager } from "../src/controller/manager.ts";
@@ -67,6 +68,22 @@ try {
   });
   await createNodes(kube.core, vpc.instances);
   await kube.core.createNamespace({ body: { metadata: { name: NS } } });
+  // Pod IPs live on network interfaces with the pods' security group, as with security groups for
+  // pods: backend rules need to find them. Made straight against moto, so they are not counted.
+  const { GroupId: podGroup } = await aws.ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: "bench-pods", Description: "pods", VpcId: vpc.vpcId }),
+  );
+  const podSubnet = vpc.subnets[0]!;
+  const podIp = (n: number) => `10.0.${Math.floor(n / 250) + 1}.${(n % 250) + 2}`;
+  for (let n = 0; n < 3 * N + 10; n++) {
+    await aws.ec2.send(
+      new CreateNetworkInterfaceCommand({
+        SubnetId: podSubnet.subnetId,
+        PrivateIpAddress: podIp(n),
+        Groups: [podGroup!],
+      }),
+    );
+  }
   const config = resolveConfig({
     clusterName: "bench",
     kubeconfig,
@@ -107,7 +124,7 @@ try {
         metadata: { name: `${name}-x`, labels: { "kubernetes.io/service-name": name } },
         addressType: "IPv4",
         endpoints: [1, 2, 3].map((j) => ({
-          addresses: [`10.${i % 250}.${Math.floor(i / 250)}.${j}`],
+          addresses: [podIp(3 * i + j - 1)],
           conditions: { ready: true },
         })),
         ports: [{ name: "http", port: 8080, protocol: "TCP" }],
@@ -121,8 +138,9 @@ try {
   await settle(manager);
   const createSeconds = ((performance.now() - t0) / 1000) * SCALE;
   const createCalls = tally();
-  // Minimum per 1-port Service: CreateTargetGroup, RegisterTargets, CreateLoadBalancer, CreateListener.
-  const minMutating = 4 * N;
+  // Minimum per 1-port Service: CreateTargetGroup, RegisterTargets, CreateLoadBalancer, CreateListener
+  // (ELB), and CreateSecurityGroup, its listener rule, the pods' group backend rule (EC2).
+  const minMutating = 7 * N;
   // CreateLoadBalancer's bucket (10 burst, 0.2/s) bounds how fast N NLBs can be made at all.
   const limitSeconds = Math.max(0, (N - 10) / 0.2);
 
@@ -137,7 +155,7 @@ try {
     const slice = await kube.discovery.readNamespacedEndpointSlice({ name: `${name}-x`, namespace: NS });
     slice.endpoints = [
       ...(slice.endpoints ?? []),
-      { addresses: [`10.200.${k}.${i % 250}`], conditions: { ready: true } },
+      { addresses: [podIp(3 * N + k)], conditions: { ready: true } },
     ];
     await kube.discovery.replaceNamespacedEndpointSlice({ name: `${name}-x`, namespace: NS, body: slice });
     await waitAll(

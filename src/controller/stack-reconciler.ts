@@ -73,14 +73,17 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       : actual.loadBalancers.find(
           (lb) => !first.changes.some((c) => c.kind === "deleteLoadBalancer" && c.arn === lb.arn),
         );
+    // Subnets are looked up only when the NLB is to be created or the annotation names them, and
+    // before anything is written: a Service whose subnets do not fit gets nothing in AWS.
+    const subnets =
+      desired.loadBalancer.subnets || creates ? await subnetsFor(ctx, desired) : { subnetIds: [] };
     const groups = await prepareSecurityGroups(ctx, key, svc, desired, canHaveSecurityGroups(kept));
-    // Subnets are looked up only when the NLB is to be created or the annotation names them.
     const changes = plan({
       desired,
       actual,
       explicitName,
       ...(groups.ids ? { securityGroupIds: groups.ids } : {}),
-      ...(desired.loadBalancer.subnets || creates ? await subnetsFor(ctx, desired) : { subnetIds: [] }),
+      ...subnets,
     });
     for (const r of changes.replacements) {
       await ctx.writer.event(svc, "Warning", "ReplacementRequired", replacementMessage(r));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -39,7 +40,7 @@ describe("a controller killed at any instant converges on restart", () => {
     return child;
   }
 
-  for (const killAt of [1, 2, 3, 4, 5, 6]) {
+  for (const killAt of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
     it(`SIGKILL after ${killAt} mutating call(s): no duplicates, no leaks, full convergence`, async () => {
       await c.kube.core.createNamespacedService({
         namespace: NS,
@@ -92,6 +93,15 @@ describe("a controller killed at any instant converges on restart", () => {
       assert.equal(all.lbs.length, 1, "exactly one NLB in the account");
       assert.equal(all.tgs.length, 2, "exactly two target groups in the account");
       for (const tg of owned.targetGroups) assert.equal(tg.tags["service.k8s.aws/stack"], "default/api");
+      const groups = (await c.ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? [];
+      const managed = groups.filter((g) => g.GroupName?.startsWith("k8s-"));
+      assert.equal(managed.length, 1, "exactly one managed security group in the account");
+      assert.deepEqual(
+        (await c.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lb.arn] })))
+          .LoadBalancers?.[0]?.SecurityGroups,
+        [managed[0]!.GroupId],
+        "the NLB has it",
+      );
     });
   }
 });
