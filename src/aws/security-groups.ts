@@ -39,12 +39,30 @@ export async function observeSecurityGroups(
   clusterName: string,
   stackId: string,
 ): Promise<OwnedSecurityState> {
+  return (await scanSecurityGroups(ec2, clusterName, stackId)).get(stackId) ?? { groups: [], rules: [] };
+}
+
+/** Every security group and rule of the cluster, by stack: two paginated reads for all Services at once. */
+export function observeClusterSecurityGroups(
+  ec2: EC2Client,
+  clusterName: string,
+): Promise<Map<string, OwnedSecurityState>> {
+  return scanSecurityGroups(ec2, clusterName);
+}
+
+async function scanSecurityGroups(
+  ec2: EC2Client,
+  clusterName: string,
+  stackId?: string,
+): Promise<Map<string, OwnedSecurityState>> {
+  const filters =
+    stackId === undefined
+      ? [{ Name: `tag:${CLUSTER_TAG}`, Values: [clusterName] }]
+      : ownedFilters(clusterName, stackId);
   const groups: OwnedSecurityGroup[] = [];
   let token: string | undefined;
   do {
-    const page = await ec2.send(
-      new DescribeSecurityGroupsCommand({ Filters: ownedFilters(clusterName, stackId), NextToken: token }),
-    );
+    const page = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters, NextToken: token }));
     for (const g of page.SecurityGroups ?? [])
       groups.push({ id: g.GroupId ?? "", name: g.GroupName ?? "", tags: tagsToRecord(g.Tags) });
     token = page.NextToken;
@@ -52,10 +70,7 @@ export async function observeSecurityGroups(
   const rules: OwnedSecurityState["rules"] = [];
   do {
     const page = await ec2.send(
-      new DescribeSecurityGroupRulesCommand({
-        Filters: ownedFilters(clusterName, stackId),
-        NextToken: token,
-      }),
+      new DescribeSecurityGroupRulesCommand({ Filters: filters, NextToken: token }),
     );
     for (const r of page.SecurityGroupRules ?? []) {
       const rule = ingressRuleOf(r);
@@ -64,9 +79,18 @@ export async function observeSecurityGroups(
     token = page.NextToken;
   } while (token);
   // Tags are re-checked here: a filter is a server's promise, ownership is decided by the tags themselves.
-  const ours = (tags: Record<string, string>) =>
-    tags[CLUSTER_TAG] === clusterName && tags[STACK_TAG] === stackId;
-  return { groups: groups.filter((g) => ours(g.tags)), rules: rules.filter((r) => ours(r.tags)) };
+  const byStack = new Map<string, OwnedSecurityState>();
+  const entry = (tags: Record<string, string>): OwnedSecurityState | undefined => {
+    const stack = tags[STACK_TAG];
+    if (tags[CLUSTER_TAG] !== clusterName || stack === undefined) return undefined;
+    if (stackId !== undefined && stack !== stackId) return undefined;
+    const found = byStack.get(stack) ?? { groups: [], rules: [] };
+    byStack.set(stack, found);
+    return found;
+  };
+  for (const g of groups) entry(g.tags)?.groups.push(g);
+  for (const r of rules) entry(r.tags)?.rules.push(r);
+  return byStack;
 }
 
 function ingressRuleOf(r: SecurityGroupRule): (ActualRule & { tags: Record<string, string> }) | undefined {

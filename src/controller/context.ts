@@ -1,5 +1,6 @@
 import type { AwsClients } from "../aws/clients.ts";
 import type { OwnedResources } from "../aws/inventory.ts";
+import type { OwnedSecurityState } from "../aws/security-groups.ts";
 import type { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import type { TargetRegistry } from "../aws/targets.ts";
 import type { Informer } from "../kube/informer.ts";
@@ -33,6 +34,8 @@ export interface ControllerContext {
   /** Per Service key: the backend rules in place as of its last stack reconcile (when it manages them). */
   backendRules: Map<string, BackendRuleMemo>;
   targetSecurityGroups: TargetSecurityGroups;
+  /** The cluster's security groups and rules by stack, as scanned at start: used once per stack, while fresh. */
+  securityGroupSnapshot?: { at: number; byStack: Map<string, OwnedSecurityState>; used: Set<string> };
   /** The VPC's subnets, cached for a few minutes; `refresh` re-reads them. */
   subnets: (refresh?: boolean) => Promise<Subnet[]>;
 }

@@ -3,6 +3,7 @@ import type { V1EndpointSliceList, V1NodeList, V1PodList, V1ServiceList } from "
 import { type AwsClients, makeClients } from "../aws/clients.ts";
 import { OwnedResources } from "../aws/inventory.ts";
 import { describeSubnets, vpcOfInstance } from "../aws/network.ts";
+import { observeClusterSecurityGroups } from "../aws/security-groups.ts";
 import { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import { TargetRegistry } from "../aws/targets.ts";
 import type { Config } from "../config.ts";
@@ -11,6 +12,7 @@ import { Informer, keyOf } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import { slimEndpointSlice, slimNode, slimPod, slimService } from "../kube/slim.ts";
 import { ServiceWriter } from "../kube/writers.ts";
+import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
 import { instanceIdOf } from "../model/targets.ts";
 import type { EndpointSlice, Node, Pod, Service, Subnet } from "../model/types.ts";
@@ -171,6 +173,10 @@ export class Manager {
     );
     await this.#untilItWorks("ownership scan", () => this.owned.scan());
     this.#ctx = this.#makeContext(vpcId);
+    // Only a saving: without it each Service reads its own groups.
+    await this.#scanSecurityGroups().catch((err: unknown) =>
+      this.log.warn({ err: describeError(err) }, "security group scan failed; reading per Service"),
+    );
     this.#ready = true;
     for (const svc of this.services.values()) this.stackQueue.add(keyOf(svc.metadata));
     this.#resync = setInterval(() => void this.resync(), this.config.syncPeriodMs);
@@ -179,6 +185,24 @@ export class Manager {
       { vpcId, services: this.services.size, owned: this.owned.stacks().length },
       "controller started",
     );
+  }
+
+  /**
+   * One look at the cluster's security groups and rules, and at the interfaces of every target whose
+   * Service manages backend rules, so that a restart costs a few batched reads instead of three per Service.
+   */
+  async #scanSecurityGroups(): Promise<void> {
+    const ctx = this.#context();
+    const byStack = await observeClusterSecurityGroups(this.aws.ec2, this.config.clusterName);
+    ctx.securityGroupSnapshot = { at: Date.now(), byStack, used: new Set() };
+    const targets: string[] = [];
+    for (const svc of this.services.values()) {
+      if (!isSelected(svc, ctx.build.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
+      const built = build(svc, [...this.slices.values()], [...this.nodes.values()], ctx.build, this.pods);
+      if (!built.ok || !built.stack.securityGroups.manageBackendRules) continue;
+      for (const tg of built.stack.targetGroups) for (const t of tg.targets) targets.push(t.id);
+    }
+    await ctx.targetSecurityGroups.load(targets);
   }
 
   /** Re-reads ownership and target sets from AWS and reconciles every Service (drift repair). */

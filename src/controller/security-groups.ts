@@ -54,7 +54,8 @@ export async function prepareSecurityGroups(
   desired: DesiredStack,
   canHave: boolean,
 ): Promise<SecurityGroupPhase> {
-  const state = await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key);
+  const state =
+    fromSnapshot(ctx, key) ?? (await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key));
   const spec = desired.securityGroups;
   if (!canHave) {
     await reportUnavailable(ctx, svc, desired);
@@ -136,8 +137,13 @@ export async function syncBackendRules(
   desired: DesiredStack,
 ): Promise<boolean> {
   const spec = desired.securityGroups;
-  if (!spec.manageBackendRules || ctx.backendRules.has(key)) return true;
-  const state = await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key);
+  if (!spec.manageBackendRules) return true;
+  if (ctx.backendRules.has(key)) {
+    await addMissingBackendRules(ctx, key, svc, desired);
+    return true;
+  }
+  const state =
+    fromSnapshot(ctx, key) ?? (await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key));
   const source = spec.managed
     ? state.groups.find((g) => g.name === spec.managed?.name)?.id
     : (await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []))[0];
@@ -149,6 +155,17 @@ export async function syncBackendRules(
   await revokeBackend(ctx, key, backend, backendActual);
   ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
   return true;
+}
+
+const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
+
+/** The start-up scan's view of one stack, once: later reconciles read AWS again. */
+function fromSnapshot(ctx: ControllerContext, key: string): OwnedSecurityState | undefined {
+  const snapshot = ctx.securityGroupSnapshot;
+  if (!snapshot || Date.now() - snapshot.at > SNAPSHOT_MAX_AGE_MS) return undefined;
+  if (snapshot.used.has(key)) return undefined;
+  snapshot.used.add(key);
+  return snapshot.byStack.get(key) ?? { groups: [], rules: [] };
 }
 
 /** Deletion: the NLB is gone already; its backend rules go, then its groups (retried while in use). */
