@@ -2,6 +2,7 @@ import type { AwsClients } from "../aws/clients.ts";
 import type { OwnedResources } from "../aws/inventory.ts";
 import type { TargetRegistry } from "../aws/targets.ts";
 import type { Informer } from "../kube/informer.ts";
+import type { TargetRecords } from "../kube/target-records.ts";
 import type { ServiceWriter } from "../kube/writers.ts";
 import type { BuildConfig, EndpointSlice, Node, Pod, Service, Subnet } from "../model/types.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -15,6 +16,8 @@ export interface ControllerContext {
   vpcId: string;
   owned: OwnedResources;
   targets: TargetRegistry;
+  /** Per Service: the targets it registered into target groups shared with other clusters. */
+  records: TargetRecords;
   services: Informer<Service>;
   slices: Informer<EndpointSlice>;
   nodes: Informer<Node>;

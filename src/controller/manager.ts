@@ -9,6 +9,7 @@ import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { Informer, keyOf } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import { slimEndpointSlice, slimNode, slimPod, slimService } from "../kube/slim.ts";
+import { TargetRecords } from "../kube/target-records.ts";
 import { ServiceWriter } from "../kube/writers.ts";
 import { isSelected } from "../model/selection.ts";
 import { instanceIdOf } from "../model/targets.ts";
@@ -244,6 +245,7 @@ export class Manager {
       vpcId,
       owned: this.owned,
       targets: this.targets,
+      records: new TargetRecords(this.kube),
       services: this.services,
       slices: this.slices,
       nodes: this.nodes,

@@ -1,6 +1,7 @@
 import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
 import type { ControllerContext } from "./context.ts";
+import { recordFor } from "./shared-targets.ts";
 
 /**
  * The target loop: brings the target sets of one Service's target groups in line with its endpoints
@@ -18,7 +19,7 @@ export async function reconcileTargets(ctx: ControllerContext, key: string): Pro
   for (const tg of result.stack.targetGroups) {
     const arn = arns.get(tg.id);
     if (!arn) return false; // a new port: the stack loop creates its target group
-    await ctx.targets.sync(arn, tg.targets);
+    await ctx.targets.sync(arn, tg.targets, { record: recordFor(ctx, svc, [tg]) });
     if (tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
   }
   return true;

@@ -17,7 +17,6 @@ const NOT_YET_SUPPORTED = new Set(
     "manage-backend-security-group-rules",
     "security-group-prefix-lists",
     "inbound-sg-rules-on-private-link-traffic",
-    "multi-cluster-target-group",
     "enable-prefix-for-ipv6-source-nat",
     "source-nat-ipv6-prefixes",
     "enable-icmp-for-path-mtu-discovery",
