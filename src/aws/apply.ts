@@ -29,12 +29,14 @@ import { errorName, isNotFound } from "./clients.ts";
 import { healthCheckInput, recordToAttributes, recordToTags } from "./convert.ts";
 import type { OwnedResources } from "./inventory.ts";
 import { describeTags } from "./observe.ts";
-import type { TargetRegistry } from "./targets.ts";
+import type { TargetRecord, TargetRegistry } from "./targets.ts";
 
 export interface ApplyContext {
   elbv2: ElasticLoadBalancingV2Client;
   owned: OwnedResources;
   targets: TargetRegistry;
+  /** Set when the stack's target groups are shared with other clusters (multi-cluster-target-group). */
+  record?: TargetRecord | undefined;
   stackId: string;
   vpcId: string;
   /** ARN of the NLB the stack keeps, when it already exists. */
@@ -237,6 +239,7 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
       case "registerTargets":
         await ctx.targets.sync(arnOf(change.targetGroup), change.targets, {
           fresh: !("arn" in change.targetGroup),
+          record: ctx.record,
         });
         break;
     }

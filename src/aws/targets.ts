@@ -5,11 +5,28 @@ import {
   RegisterTargetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Target } from "../model/types.ts";
-import { batches, planTargets } from "../plan/targets.ts";
+import { batches, planSharedTargets, planTargets, type SharedTargetChanges } from "../plan/targets.ts";
 
 export interface TargetHealth extends Target {
   state: string;
   reason?: string;
+}
+
+/**
+ * Where the targets this cluster registered into shared (multi-cluster) target groups are kept, so a
+ * restarted controller still knows which targets are its own. Implemented in src/kube.
+ */
+export interface TargetRecord {
+  /** The targets recorded for the group, or undefined when nothing was recorded yet. */
+  read(arn: string): Promise<Target[] | undefined>;
+  write(arn: string, targets: Target[]): Promise<void>;
+}
+
+export interface SyncOptions {
+  /** Describe the group instead of trusting what this process remembers. */
+  fresh?: boolean;
+  /** Set for a group shared with other clusters: only targets recorded here are deregistered. */
+  record?: TargetRecord | undefined;
 }
 
 export interface SyncResult {
@@ -31,7 +48,21 @@ export class TargetRegistry {
     this.#elbv2 = elbv2;
   }
 
-  async sync(arn: string, desired: Target[], opts: { fresh?: boolean } = {}): Promise<SyncResult> {
+  readonly #running = new Map<string, Promise<unknown>>();
+
+  /** Brings one group's targets in line; syncs of the same group run one after another. */
+  sync(arn: string, desired: Target[], opts: SyncOptions = {}): Promise<SyncResult> {
+    const previous = this.#running.get(arn) ?? Promise.resolve();
+    const run = previous.catch(() => {}).then(() => this.#sync(arn, desired, opts));
+    this.#running.set(arn, run);
+    const done = () => {
+      if (this.#running.get(arn) === run) this.#running.delete(arn);
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  async #sync(arn: string, desired: Target[], opts: SyncOptions): Promise<SyncResult> {
     let calls = 0;
     let actual = opts.fresh ? [] : this.#known.get(arn);
     if (!actual) {
@@ -40,7 +71,12 @@ export class TargetRegistry {
         .map(({ id, port }) => ({ id, port }));
       calls++;
     }
-    const { register, deregister } = planTargets(desired, actual);
+    const { record } = opts;
+    const changes: SharedTargetChanges = record
+      ? planSharedTargets(desired, actual, await record.read(arn))
+      : planTargets(desired, actual);
+    const { register, deregister } = changes;
+    if (record && changes.recordBefore) await record.write(arn, changes.recordBefore);
     // Register first, so traffic always has somewhere to go while old targets drain.
     for (const batch of batches(register)) {
       await this.#elbv2.send(
@@ -60,9 +96,15 @@ export class TargetRegistry {
       );
       calls++;
     }
+    if (record && changes.recordAfter) await record.write(arn, changes.recordAfter);
+    // What the group holds now: foreign targets of a shared group stay in it.
+    const gone = new Set(deregister.map(targetKey));
+    const now = new Map(
+      [...actual, ...register].map(({ id, port }) => [targetKey({ id, port }), { id, port }]),
+    );
     this.#known.set(
       arn,
-      desired.map(({ id, port }) => ({ id, port })),
+      [...now.values()].filter((t) => !gone.has(targetKey(t))),
     );
     return { registered: register.length, deregistered: deregister.length, calls };
   }
@@ -85,3 +127,5 @@ export class TargetRegistry {
     this.#known.clear();
   }
 }
+
+const targetKey = (t: Target) => `${t.id}:${t.port}`;

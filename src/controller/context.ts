@@ -4,6 +4,7 @@ import type { OwnedSecurityState } from "../aws/security-groups.ts";
 import type { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import type { TargetRegistry } from "../aws/targets.ts";
 import type { Informer } from "../kube/informer.ts";
+import type { TargetRecords } from "../kube/target-records.ts";
 import type { ServiceWriter } from "../kube/writers.ts";
 import type { BuildConfig, EndpointSlice, Node, Pod, Service, Subnet } from "../model/types.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -18,6 +19,8 @@ export interface ControllerContext {
   vpcId: string;
   owned: OwnedResources;
   targets: TargetRegistry;
+  /** Per Service: the targets it registered into target groups shared with other clusters. */
+  records: TargetRecords;
   services: Informer<Service>;
   slices: Informer<EndpointSlice>;
   nodes: Informer<Node>;

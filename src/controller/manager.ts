@@ -11,6 +11,7 @@ import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { Informer, keyOf } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import { slimEndpointSlice, slimNode, slimPod, slimService } from "../kube/slim.ts";
+import { TargetRecords } from "../kube/target-records.ts";
 import { ServiceWriter } from "../kube/writers.ts";
 import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
@@ -269,6 +270,7 @@ export class Manager {
       vpcId,
       owned: this.owned,
       targets: this.targets,
+      records: new TargetRecords(this.kube),
       services: this.services,
       slices: this.slices,
       nodes: this.nodes,

@@ -26,6 +26,7 @@ import {
   SecurityGroupBusyError,
   syncBackendRules,
 } from "./security-groups.ts";
+import { dropRecord, recordFor } from "./shared-targets.ts";
 
 const NAME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-name";
 
@@ -35,6 +36,7 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   if (!svc) {
     ctx.stackTargetGroups.delete(key);
     ctx.backendRules.delete(key);
+    ctx.records.forget(key);
     return;
   }
   const hasFinalizer = svc.metadata.finalizers?.includes(FINALIZER) ?? false;
@@ -62,6 +64,8 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   if (!hasFinalizer) await ctx.writer.addFinalizer(svc);
   if (await unchangedSinceLastApply(ctx, key, svc, desired)) return;
   ctx.fullObserve.delete(key);
+  // Only a changed stack can have turned multi-cluster-target-group off; an unchanged one keeps its record.
+  const changedSinceLastApply = !alreadyApplied(svc, desired);
 
   try {
     const actual = await observeStack(ctx.aws.elbv2, ctx.owned, ctx.build.clusterName, key);
@@ -92,6 +96,7 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       elbv2: ctx.aws.elbv2,
       owned: ctx.owned,
       targets: ctx.targets,
+      record: recordFor(ctx, svc, desired.targetGroups),
       stackId: key,
       vpcId: ctx.vpcId,
       loadBalancerArn: kept?.arn,
@@ -106,7 +111,15 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       const arn = applied.created.get(tg.id) ?? kept?.arn;
       if (arn) arns.set(tg.id, arn);
     }
-    await syncTargetGroups(ctx, key, desired, arns, new Set(applied.created.keys()));
+    await syncTargetGroups(
+      ctx,
+      key,
+      svc,
+      desired,
+      arns,
+      new Set(applied.created.keys()),
+      changedSinceLastApply,
+    );
     await groups.finish();
 
     if (applied.dnsName) {
@@ -167,26 +180,35 @@ async function unchangedSinceLastApply(
   const hostname = ingress[0]?.hostname;
   if (!hostname || !ingressEqual(desiredIngress(hostname, svc), ingress)) return false;
   if (!(await syncBackendRules(ctx, key, svc, desired))) return false;
-  await syncTargetGroups(ctx, key, desired, arns, new Set());
+  await syncTargetGroups(ctx, key, svc, desired, arns, new Set(), false);
   ctx.log.debug({ service: key }, "stack unchanged since last apply; targets checked");
   return true;
 }
 
-/** Records the stack's target groups for the target loop and brings their targets and gates in line. */
+/**
+ * Records the stack's target groups for the target loop and brings their targets and gates in line.
+ * The record of registered targets follows: shared groups drop the entries of groups gone, and a
+ * stack that may just have stopped sharing (`mayDropRecord`) deletes it.
+ */
 async function syncTargetGroups(
   ctx: ControllerContext,
   key: string,
+  svc: Service,
   desired: DesiredStack,
   arns: Map<string, string>,
   alreadySynced: Set<string>,
+  mayDropRecord: boolean,
 ): Promise<void> {
   ctx.stackTargetGroups.set(key, arns);
+  const record = recordFor(ctx, svc, desired.targetGroups);
   for (const tg of desired.targetGroups) {
     const arn = arns.get(tg.id);
     if (!arn) continue;
-    if (!alreadySynced.has(tg.id)) await ctx.targets.sync(arn, tg.targets);
+    if (!alreadySynced.has(tg.id)) await ctx.targets.sync(arn, tg.targets, { record });
     if (tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
   }
+  if (record) await ctx.records.retain(svc, arns.values());
+  else if (mayDropRecord) await dropRecord(ctx, svc, key);
 }
 
 async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promise<void> {
@@ -199,6 +221,7 @@ async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promi
     stackId: key,
     vpcId: ctx.vpcId,
   });
+  await dropRecord(ctx, svc, key);
   ctx.stackTargetGroups.delete(key);
   const groups = await deleteSecurityGroups(ctx, key);
   if (svc.status?.loadBalancer?.ingress?.length || currentCondition(svc)) {

@@ -2,6 +2,7 @@ import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
 import type { ControllerContext } from "./context.ts";
 import { addMissingBackendRules } from "./security-groups.ts";
+import { recordFor } from "./shared-targets.ts";
 
 /**
  * The target loop: brings the target sets of one Service's target groups in line with its endpoints
@@ -21,7 +22,7 @@ export async function reconcileTargets(ctx: ControllerContext, key: string): Pro
   await addMissingBackendRules(ctx, key, svc, result.stack);
   for (const tg of result.stack.targetGroups) {
     const arn = arns.get(tg.id)!;
-    await ctx.targets.sync(arn, tg.targets);
+    await ctx.targets.sync(arn, tg.targets, { record: recordFor(ctx, svc, [tg]) });
     if (tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
   }
   return true;

@@ -253,6 +253,14 @@ export const annotationTable = {
     example: "team=payments,env=prod",
     parse: tagMap,
   }),
+  multiClusterTargetGroup: define({
+    suffix: "multi-cluster-target-group",
+    shape: "boolean",
+    default: "false",
+    docs: "`true` lets other clusters (or anything else) register their own targets into this Service's target groups: the controller then deregisters only targets it registered itself, which it records in the ConfigMap `aws-nlb-targets-<service name>` next to the Service (owned by it, written before each registration so a restart never forgets one). The first sync after turning it on deregisters nothing, as it cannot yet tell its own targets from others', and starts the record. Needs ConfigMap access (the Helm chart grants it). `false` again deregisters every target the Service does not want, foreign ones included, and deletes the record. Deleting the Service still deletes its NLB and target groups, as LBC does.",
+    example: "true",
+    parse: boolean,
+  }),
   targetNodeLabels: define({
     suffix: "target-node-labels",
     shape: "stringMap",

@@ -134,6 +134,7 @@ export function build(
           : ipTargets(serviceSlices, group.primary.port, "IPv4", (endpoint) =>
               admitsGated(endpoint, pods, name),
             ),
+      ...(values.multiClusterTargetGroup ? { multiCluster: true as const } : {}),
     };
   });
 

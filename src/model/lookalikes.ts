@@ -13,7 +13,6 @@ import type { Service } from "./types.ts";
 const NOT_YET_SUPPORTED = new Set(
   [
     "inbound-sg-rules-on-private-link-traffic",
-    "multi-cluster-target-group",
     "enable-prefix-for-ipv6-source-nat",
     "source-nat-ipv6-prefixes",
     "enable-icmp-for-path-mtu-discovery",

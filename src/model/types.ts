@@ -173,6 +173,8 @@ export interface TargetGroupSpec {
   attributes: Record<string, string>;
   tags: Record<string, string>;
   targets: Target[];
+  /** Shared with other clusters: only targets this cluster registered may be deregistered. Absent means false. */
+  multiCluster?: true;
 }
 
 export interface DesiredStack {

@@ -212,6 +212,17 @@ const columnsByResource: Record<string, Column[]> = {
     text("Object", eventObject),
     text("Message", (o) => stringAt(o, "message") ?? stringAt(o, "note") ?? ""),
   ],
+  "/configmaps": [
+    nameColumn,
+    {
+      name: "Data",
+      type: "integer",
+      description: "",
+      cell: (o) =>
+        Object.keys(objectAt(o, "data") ?? {}).length + Object.keys(objectAt(o, "binaryData") ?? {}).length,
+    },
+    ageColumn,
+  ],
   "discovery.k8s.io/endpointslices": [
     nameColumn,
     text("AddressType", (o) => stringAt(o, "addressType") ?? ""),

@@ -187,6 +187,7 @@ describe("helm template with defaults and clusterName", () => {
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
         { apiGroups: [""], resources: ["pods/status"], verbs: ["update", "patch"] },
         { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update", "delete"] },
         { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
       ].map((r) => ({ ...r, resourceNames: undefined })),
     );

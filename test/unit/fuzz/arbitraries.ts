@@ -153,6 +153,7 @@ export const validAnnotationValue: Record<AnnotationField, fc.Arbitrary<string>>
       .map((keys) => keys.filter((k) => !/^aws:/i.test(k)))
       .chain((keys) => fc.tuple(...keys.map((k) => tagText.map((v) => `${k}=${v.trim()}`)))),
   ),
+  multiClusterTargetGroup: padded(caseOf(["true", "false", "t", "f", "1", "0"])),
   targetNodeLabels: joined(
     fc
       .uniqueArray(fc.constantFrom("pool", "topology.kubernetes.io/zone", "node.kubernetes.io/lifecycle"), {

@@ -1,5 +1,6 @@
 // The resources this server serves, in discovery order.
 import { type ResourceDefinition, standardVerbs } from "../resource.ts";
+import { configMapStrategy } from "./configmaps.ts";
 import { endpointSliceStrategy } from "./endpointslices.ts";
 import { eventStrategy, eventsV1Conversion } from "./events.ts";
 import { leaseStrategy } from "./leases.ts";
@@ -64,6 +65,20 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     subresources: ["status"],
     storage: "services",
     strategy: serviceStrategy,
+  },
+  {
+    group: "",
+    version: "v1",
+    resource: "configmaps",
+    singular: "configmap",
+    kind: "ConfigMap",
+    namespaced: true,
+    shortNames: ["cm"],
+    categories: [],
+    verbs: standardVerbs,
+    subresources: [],
+    storage: "configmaps",
+    strategy: configMapStrategy,
   },
   {
     group: "",

@@ -1,0 +1,27 @@
+import type { TargetRecord } from "../aws/targets.ts";
+import { statusCodeOf } from "../kube/client.ts";
+import type { Service, TargetGroupSpec } from "../model/types.ts";
+import type { ControllerContext } from "./context.ts";
+
+/** The record a target group's sync must keep: set only for groups shared with other clusters. */
+export function recordFor(
+  ctx: ControllerContext,
+  svc: Service,
+  groups: readonly Pick<TargetGroupSpec, "multiCluster">[],
+): TargetRecord | undefined {
+  return groups.some((tg) => tg.multiCluster) ? ctx.records.of(svc) : undefined;
+}
+
+/**
+ * Deletes the Service's record of registered targets (multi-cluster-target-group turned off, or the
+ * stack deleted). Without permission to read ConfigMaps the controller cannot have written one, so
+ * a 403 is only logged: a cluster that never uses the annotation needs no ConfigMap access.
+ */
+export async function dropRecord(ctx: ControllerContext, svc: Service, key: string): Promise<void> {
+  try {
+    await ctx.records.remove(svc);
+  } catch (err) {
+    if (statusCodeOf(err) !== 403) throw err;
+    ctx.log.debug({ service: key }, "no access to ConfigMaps: no target record to delete");
+  }
+}
