@@ -7,9 +7,9 @@ import { Manager } from "../controller/manager.ts";
 import { loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { makeLogger } from "../observability/logger.ts";
 import { startApiServer } from "./apiserver/index.ts";
-import { applyDemoServices, createNodes, DEMO_NAMESPACE, setApiEndpoints } from "./demo.ts";
+import { applyDemoServices, createNodes, DEMO_NAMESPACE, DEMO_POD_IPS, setApiEndpoints } from "./demo.ts";
 import { isMotoMissing, MOTO_NOT_FOUND_MESSAGE, type Moto, startMoto } from "./moto.ts";
-import { seedVpc } from "./seed-aws.ts";
+import { createPodInterfaces, seedVpc } from "./seed-aws.ts";
 import { renderSandbox } from "./table.ts";
 
 interface SandboxOptions {
@@ -83,6 +83,7 @@ export async function sandboxCommand(opts: SandboxOptions): Promise<void> {
     say(`VPC ${vpc.vpcId}: subnets ${vpc.subnetIds.join(", ")}; instances ${vpc.instanceIds.join(", ")}`);
     const kube = makeKubeApis(loadKubeConfig(kubeconfig));
     await createNodes(kube.core, vpc.instances);
+    if (opts.demo) await createPodInterfaces(aws.ec2, vpc, DEMO_POD_IPS);
 
     const config = resolveConfig({
       clusterName: opts.clusterName,

@@ -87,6 +87,9 @@ export async function applyDemoServices(core: CoreV1Api, discovery: DiscoveryV1A
   await setApiEndpoints(discovery, ["10.0.0.21", "10.0.16.22"]);
 }
 
+/** Every pod IP the demo uses, before and after its endpoint change. */
+export const DEMO_POD_IPS = ["10.0.0.21", "10.0.16.22", "10.0.32.23"];
+
 /** Replaces the `api` Service's endpoints, as the EndpointSlice controller does on a rollout. */
 export async function setApiEndpoints(discovery: DiscoveryV1Api, addresses: string[]): Promise<void> {
   const body = {

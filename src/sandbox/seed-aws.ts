@@ -5,6 +5,7 @@
  */
 import {
   type _InstanceType,
+  CreateNetworkInterfaceCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -14,6 +15,7 @@ import {
   RunInstancesCommand,
   type Tag,
 } from "@aws-sdk/client-ec2";
+import { blockContains, ipv4ToNumber, parseIpv4Cidr } from "../model/ipv4.ts";
 
 export interface SeedVpcOptions {
   /** Availability zones, one subnet each, e.g. ["us-west-2a", "us-west-2b"]. */
@@ -234,5 +236,32 @@ async function waitUntilRunning(
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, 5_000);
+  }
+}
+
+/**
+ * Network interfaces holding pod IPs, each in the subnet whose CIDR contains it, with the workers'
+ * security group (as the VPC CNI gives pods their node's groups): backend rules find pods through them.
+ */
+export async function createPodInterfaces(
+  ec2: EC2Client,
+  vpc: SeededVpc,
+  addresses: string[],
+): Promise<void> {
+  for (const address of addresses) {
+    const subnet = vpc.subnets.find((s) => {
+      const block = parseIpv4Cidr(s.cidr);
+      const value = ipv4ToNumber(address);
+      return block !== undefined && value !== undefined && blockContains(block, value);
+    });
+    if (!subnet) throw new Error(`no seeded subnet contains ${address}`);
+    await ec2.send(
+      new CreateNetworkInterfaceCommand({
+        SubnetId: subnet.subnetId,
+        PrivateIpAddress: address,
+        Groups: [vpc.nodeSecurityGroupId],
+        Description: "pod",
+      }),
+    );
   }
 }

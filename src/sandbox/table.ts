@@ -25,6 +25,7 @@ export async function renderSandbox(
       continue;
     }
     lines.push(`  NLB        ${host}  (${lb.Scheme}, ${lb.State?.Code ?? "?"})`);
+    lines.push(`  SECURITY   ${(lb.SecurityGroups ?? []).join(", ") || "(none)"}`);
     const listeners =
       (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ??
       [];

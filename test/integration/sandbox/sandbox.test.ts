@@ -73,6 +73,7 @@ describe("nlb-controller sandbox", () => {
       assert.match(out, /SERVICE demo\/web/);
       assert.match(out, /SERVICE demo\/api/);
       assert.match(out, /NLB\s+k8s-demo-web-\S+\s+\(internal/);
+      assert.match(out, /SECURITY\s+sg-[0-9a-f]+/, "each NLB gets its managed security group");
       assert.match(out, /health HTTP:\d+\/healthz/, "the Local instance Service gets the HTTP health check");
       assert.match(out, /ip TCP:9000/);
       const after = out.slice(out.indexOf("after the endpoint change"));
