@@ -19,6 +19,8 @@ export interface CallRecord {
   service: AwsService;
   /** The query-protocol `Action` (e.g. `RegisterTargets`), the JSON-protocol target, or the request path. */
   operation: string;
+  /** The request's query-protocol parameters (`SubnetMappings.member.1.AllocationId`...), when form-encoded. */
+  params?: Record<string, string>;
   outcome: CallOutcome;
   /** HTTP status the client saw; undefined when the connection was dropped. */
   status: number | undefined;
@@ -138,6 +140,7 @@ export interface FaultProxy {
 interface Call {
   service: AwsService;
   operation: string;
+  params?: Record<string, string>;
 }
 
 export function matchesCall(filter: CallFilter | undefined, call: Call): boolean {
@@ -178,7 +181,7 @@ function classify(method: string, url: string, headers: http.IncomingHttpHeaders
     param("Action") ??
     (typeof target === "string" ? target.slice(target.lastIndexOf(".") + 1) : undefined) ??
     `${method} ${url.split("?")[0]}`;
-  return { service, operation };
+  return { service, operation, ...(form ? { params: Object.fromEntries(form) } : {}) };
 }
 
 function escapeXml(text: string): string {
