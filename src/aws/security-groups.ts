@@ -93,14 +93,20 @@ async function scanSecurityGroups(
   return byStack;
 }
 
+const PROTOCOLS: Record<string, IngressRule["protocol"]> = {
+  tcp: "tcp",
+  "6": "tcp",
+  udp: "udp",
+  "17": "udp",
+  icmp: "icmp",
+  "1": "icmp",
+  icmpv6: "icmpv6",
+  "58": "icmpv6",
+};
+
 function ingressRuleOf(r: SecurityGroupRule): (ActualRule & { tags: Record<string, string> }) | undefined {
   if (r.IsEgress || !r.SecurityGroupRuleId || !r.GroupId) return undefined;
-  const protocol =
-    r.IpProtocol === "tcp" || r.IpProtocol === "6"
-      ? "tcp"
-      : r.IpProtocol === "udp" || r.IpProtocol === "17"
-        ? "udp"
-        : undefined;
+  const protocol = PROTOCOLS[r.IpProtocol ?? ""];
   const source = r.CidrIpv4
     ? { cidr: r.CidrIpv4 }
     : r.CidrIpv6

@@ -412,6 +412,14 @@ export const annotationTable = {
     example: "pl-0123456789abcdef0",
     parse: prefixListIds,
   }),
+  icmpForPathMtuDiscovery: define({
+    suffix: "enable-icmp-for-path-mtu-discovery",
+    shape: "string",
+    default: "off",
+    docs: '`on` lets ICMP "fragmentation needed" messages (IPv4 type 3 code 4; IPv6 "packet too big", ICMPv6 type 2 code 0) from the source ranges through the managed frontend security group, so clients can discover the path MTU. No effect with the security-groups annotation.',
+    example: "on",
+    parse: oneOf(["on", "off"]),
+  }),
   sourceRanges: define({
     key: "service.beta.kubernetes.io/load-balancer-source-ranges",
     shape: "stringList",

@@ -15,7 +15,6 @@ const NOT_YET_SUPPORTED = new Set(
     "inbound-sg-rules-on-private-link-traffic",
     "enable-prefix-for-ipv6-source-nat",
     "source-nat-ipv6-prefixes",
-    "enable-icmp-for-path-mtu-discovery",
     "minimum-load-balancer-capacity",
   ].map((suffix) => `${ANNOTATION_PREFIX}${suffix}`),
 );

@@ -77,6 +77,7 @@ export function securityGroupsOf(input: SecurityGroupInput): SecurityGroupsSpec 
       ),
     ),
   );
+  if (values.icmpForPathMtuDiscovery === "on") ingress.push(...pathMtuRules(sources));
   return {
     managed: {
       name: input.name,
@@ -136,6 +137,16 @@ function rangeProblem(
     return specProblem(object, `spec.loadBalancerSourceRanges[${Math.max(index, 0)}]`, error);
   }
   return annotationProblem(object, annotationTable.sourceRanges.key, error);
+}
+
+/** ICMP "fragmentation needed" (IPv4 3/4) and "packet too big" (IPv6 2/0) from each CIDR source. */
+function pathMtuRules(sources: RuleSource[]): IngressRule[] {
+  return sources.flatMap((source): IngressRule[] => {
+    if (!("cidr" in source)) return [];
+    return source.cidr.includes(":")
+      ? [{ protocol: "icmpv6", fromPort: 2, toPort: 0, source }]
+      : [{ protocol: "icmp", fromPort: 3, toPort: 4, source }];
+  });
 }
 
 function protocolsOf(protocol: ListenerProtocol | TargetGroupSpec["protocol"]): ("tcp" | "udp")[] {

@@ -190,7 +190,8 @@ export interface DesiredStack {
 export type RuleSource = { cidr: string } | { prefixList: string } | { group: string };
 
 export interface IngressRule {
-  protocol: "tcp" | "udp";
+  /** For icmp and icmpv6, fromPort is the ICMP type and toPort the code, as AWS takes them. */
+  protocol: "tcp" | "udp" | "icmp" | "icmpv6";
   fromPort: number;
   toPort: number;
   source: RuleSource;

@@ -134,6 +134,15 @@ describe("security groups", () => {
       `no ELB change: ${ops.join()}`,
     );
 
+    // Path MTU discovery: ICMP fragmentation-needed from the same ranges.
+    await annotate(c, "web", { [`${P}enable-icmp-for-path-mtu-discovery`]: "on" });
+    await waitFor("ICMP rules", async () => {
+      const now = (await rulesOf(frontend.GroupId!)).map(shape).filter((r) => r.startsWith("icmp"));
+      return now.sort().join() === ["icmp:3-4<-10.1.0.0/16", "icmp:3-4<-10.2.0.0/16"].join()
+        ? now
+        : undefined;
+    });
+
     // Deleting the Service takes our rule and group away, and nothing else.
     await c.kube.core.deleteNamespacedService({ name: "web", namespace: NS });
     await waitFor("Service gone", async () => {

@@ -250,6 +250,7 @@ export const validAnnotationValue: Record<AnnotationField, fc.Arbitrary<string>>
     ),
   ),
   manageBackendSecurityGroupRules: padded(caseOf(["true", "false"])),
+  icmpForPathMtuDiscovery: padded(caseOf(["on", "off"])),
   securityGroupPrefixLists: joined(
     fc.uniqueArray(
       fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `pl-${hex}`),

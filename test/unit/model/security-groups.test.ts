@@ -782,3 +782,33 @@ describe("targetSecurityGroup", () => {
     assert.match(chosen.problem, /tag exactly one/);
   });
 });
+
+describe("enable-icmp-for-path-mtu-discovery", () => {
+  it("adds ICMP fragmentation-needed (IPv4) and packet-too-big (IPv6) from the CIDR sources only", () => {
+    const svc = service(
+      { loadBalancerSourceRanges: ["10.0.0.0/8", "2001:db8::/32"] },
+      {
+        [`${P}enable-icmp-for-path-mtu-discovery`]: "on",
+        [`${P}ip-address-type`]: "dualstack",
+        [`${P}security-group-prefix-lists`]: "pl-0123456789abcdef0",
+      },
+    );
+    const icmp = (groupsOf(svc).managed?.ingress ?? []).filter((r) => r.protocol.startsWith("icmp"));
+    assert.deepEqual(
+      icmp.sort((a, b) => a.protocol.localeCompare(b.protocol)),
+      [
+        { protocol: "icmp", fromPort: 3, toPort: 4, source: { cidr: "10.0.0.0/8" } },
+        { protocol: "icmpv6", fromPort: 2, toPort: 0, source: { cidr: "2001:db8::/32" } },
+      ],
+    );
+  });
+
+  it("is off by default and refuses other values, naming the annotation", () => {
+    assert.ok(!(groupsOf(service({}, {})).managed?.ingress ?? []).some((r) => r.protocol === "icmp"));
+    const problems = problemsOf(service({}, { [`${P}enable-icmp-for-path-mtu-discovery`]: "yes" }));
+    assert.deepEqual(
+      problems.map((p) => [p.field, p.value]),
+      [[`annotation ${P}enable-icmp-for-path-mtu-discovery`, "yes"]],
+    );
+  });
+});
