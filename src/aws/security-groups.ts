@@ -279,6 +279,22 @@ export async function resolveSecurityGroups(
     throw new SecurityGroupLookupError(
       `no security group named ${unknown.join(", ")} (by Name tag or group name) in VPC ${vpcId}`,
     );
+  // IDs are checked too: a wrong one would otherwise surface as an ELB error halfway through a change.
+  const ids = refs.filter((ref) => !names.includes(ref));
+  if (ids.length > 0) {
+    const out = await ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: "vpc-id", Values: [vpcId] },
+          { Name: "group-id", Values: ids },
+        ],
+      }),
+    );
+    const found = new Set((out.SecurityGroups ?? []).map((g) => g.GroupId));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0)
+      throw new SecurityGroupLookupError(`no security group ${missing.join(", ")} in VPC ${vpcId}`);
+  }
   // A name and an ID can point at one group: each group once.
   return [...new Set(refs.map((ref) => byName.get(ref) ?? ref))];
 }

@@ -5,6 +5,7 @@ import { build } from "../model/build.ts";
 import {
   alreadyApplied,
   currentCondition,
+  failedCondition,
   invalidCondition,
   RECONCILED_CONDITION,
   reconciledCondition,
@@ -140,16 +141,14 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
     ctx.log.info({ service: key, changes: changes.changes.length }, "stack reconciled");
   } catch (err) {
     if (err instanceof SecurityGroupBusyError) throw err;
-    await ctx.writer
-      .event(
-        svc,
-        "Warning",
-        isBuildModelError(err) ? "FailedBuildModel" : "FailedDeployModel",
-        isBuildModelError(err)
-          ? `Failed build model due to ${err.message}`
-          : `Failed deploy model due to ${describeError(err)}`,
-      )
-      .catch(() => {});
+    const reason = isBuildModelError(err) ? "FailedBuildModel" : "FailedDeployModel";
+    const message = isBuildModelError(err)
+      ? `Failed build model due to ${err.message}`
+      : `Failed deploy model due to ${describeError(err)}`;
+    await ctx.writer.event(svc, "Warning", reason, message).catch(() => {});
+    const condition = failedCondition(reason, message, svc.metadata.generation, new Date());
+    if (!sameCondition(currentCondition(svc), condition))
+      await ctx.writer.setCondition(svc, condition).catch(() => {});
     throw err;
   }
 }

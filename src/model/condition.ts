@@ -54,6 +54,23 @@ export function invalidCondition(
   };
 }
 
+/** Not reconciled because AWS refused or lacks something (FailedBuildModel, FailedDeployModel); retried. */
+export function failedCondition(
+  reason: string,
+  message: string,
+  generation: number | undefined,
+  now: Date,
+): Condition {
+  return {
+    type: RECONCILED_CONDITION,
+    status: "False",
+    reason,
+    message: `not reconciled yet, retrying: ${message}`.slice(0, 32_000),
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    lastTransitionTime: now.toISOString(),
+  };
+}
+
 export function currentCondition(service: Service): Condition | undefined {
   return service.status?.conditions?.find((c) => c.type === RECONCILED_CONDITION);
 }

@@ -168,6 +168,24 @@ describe("security groups", () => {
     const nodeGroup = await nodeGroupOf(c.vpc.instanceIds[0]!);
     assert.equal((await rulesOf(nodeGroup)).length, 1);
 
+    // A group that does not exist: FailedBuildModel naming it, and the NLB keeps its group.
+    await annotate(c, "web", { [`${P}security-groups`]: "sg-0123456789abcdef0" });
+    await waitFor("FailedBuildModel event", async () =>
+      (await c.kube.core.listNamespacedEvent({ namespace: NS })).items.some(
+        (e) => e.reason === "FailedBuildModel" && e.message?.includes("sg-0123456789abcdef0"),
+      )
+        ? true
+        : undefined,
+    );
+    assert.deepEqual((await nlb())?.SecurityGroups, first.SecurityGroups, "unchanged");
+    const condition = await waitFor("Reconciled=False", async () =>
+      (await c.kube.core.readNamespacedService({ name: "web", namespace: NS })).status?.conditions?.find(
+        (x) => x.type === "aws-nlb-controller/Reconciled" && x.status === "False",
+      ),
+    );
+    assert.equal(condition.reason, "FailedBuildModel");
+    assert.match(condition.message, /sg-0123456789abcdef0/);
+
     await annotate(c, "web", { [`${P}security-groups`]: "clients" });
     await waitFor("NLB on the given group", async () => {
       const lb = await nlb();
