@@ -250,7 +250,7 @@ export async function resolveSecurityGroups(
   vpcId: string,
   refs: string[],
 ): Promise<string[]> {
-  const names = refs.filter((ref) => !/^sg-[0-9a-f]+$/.test(ref));
+  const names = refs.filter((ref) => !/^sg-[0-9a-f]{8,17}$/.test(ref));
   const byName = new Map<string, string>();
   for (const filter of ["tag:Name", "group-name"]) {
     const missing = names.filter((n) => !byName.has(n));

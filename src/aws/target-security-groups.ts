@@ -20,7 +20,7 @@ export class TargetSecurityGroups {
   readonly #ttlMs: number;
   /** target (instance ID or IP) -> its interface's group IDs; [] when no interface was found. */
   readonly #groupsOf = new Map<string, { at: number; ids: string[] | undefined }>();
-  readonly #tagsOf = new Map<string, Record<string, string>>();
+  readonly #tagsOf = new Map<string, { at: number; tags: Record<string, string> }>();
 
   constructor(ec2: EC2Client, vpcId: string, ttlMs = DEFAULT_TTL_MS) {
     this.#ec2 = ec2;
@@ -45,11 +45,16 @@ export class TargetSecurityGroups {
     const ambiguous = new Set<string>();
     for (const t of new Set(targets)) {
       const ids = this.#groupsOf.get(t)?.ids ?? [];
-      if (ids.length > 1) for (const id of ids) if (!this.#tagsOf.has(id)) ambiguous.add(id);
+      // Tags decide between several groups and a user fixes them when told to: they expire too.
+      if (ids.length > 1)
+        for (const id of ids) {
+          const hit = this.#tagsOf.get(id);
+          if (!hit || now - hit.at > this.#ttlMs) ambiguous.add(id);
+        }
     }
     if (ambiguous.size > 0) await this.#loadTags([...ambiguous]);
     return (target) =>
-      this.#groupsOf.get(target)?.ids?.map((id) => ({ id, tags: this.#tagsOf.get(id) ?? {} }));
+      this.#groupsOf.get(target)?.ids?.map((id) => ({ id, tags: this.#tagsOf.get(id)?.tags ?? {} }));
   }
 
   async #loadInstances(ids: string[], at: number): Promise<void> {
@@ -104,8 +109,12 @@ export class TargetSecurityGroups {
   }
 
   async #loadTags(groupIds: string[]): Promise<void> {
-    const out = await this.#ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds }));
+    // By filter, not GroupIds: a group deleted meanwhile must not fail the whole lookup.
+    const out = await this.#ec2.send(
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-id", Values: groupIds }] }),
+    );
+    const at = Date.now();
     for (const g of out.SecurityGroups ?? [])
-      if (g.GroupId) this.#tagsOf.set(g.GroupId, tagsToRecord(g.Tags));
+      if (g.GroupId) this.#tagsOf.set(g.GroupId, { at, tags: tagsToRecord(g.Tags) });
   }
 }

@@ -37,6 +37,8 @@ export interface ControllerContext {
   /** Per Service key: the backend rules in place as of its last stack reconcile (when it manages them). */
   backendRules: Map<string, BackendRuleMemo>;
   targetSecurityGroups: TargetSecurityGroups;
+  /** Per Service key: the targets whose security group is unknown, as last reported in an event. */
+  unresolvedTargets: Map<string, string>;
   /** The cluster's security groups and rules by stack, as scanned at start: used once per stack, while fresh. */
   securityGroupSnapshot?: { at: number; byStack: Map<string, OwnedSecurityState>; used: Set<string> };
   /** The VPC's subnets, cached for a few minutes; `refresh` re-reads them. */

@@ -282,6 +282,7 @@ export class Manager {
       stackTargetGroups: new Map(),
       fullObserve: new Set(),
       backendRules: new Map(),
+      unresolvedTargets: new Map(),
       targetSecurityGroups: new TargetSecurityGroups(this.aws.ec2, vpcId),
       subnets: async (refresh = false) => {
         if (refresh || !subnetCache || Date.now() - subnetCache.at > SUBNET_CACHE_MS) {

@@ -10,8 +10,11 @@ import {
   retagRule,
   revokeRules,
 } from "../aws/security-groups.ts";
+import { keyOf } from "../kube/informer.ts";
 import { annotationTable } from "../model/annotations.ts";
+import { build } from "../model/build.ts";
 import { ruleKey } from "../model/security-groups.ts";
+import { isSelected } from "../model/selection.ts";
 import {
   BACKEND_RULE_RESOURCE,
   ownershipTags,
@@ -22,6 +25,7 @@ import type { ActualRule, DesiredStack, Service } from "../model/types.ts";
 import {
   backendRulesFor,
   handOverShared,
+  keepingCurrentSource,
   planRules,
   type RuleChanges,
   type WantedRule,
@@ -91,8 +95,9 @@ export async function prepareSecurityGroups(
   let backend: RuleChanges = planRules([], backendActual);
   const source = ids[0];
   if (spec.manageBackendRules && source) {
-    const wanted = await wantedBackendRules(ctx, svc, desired, source);
+    const { wanted, complete } = await wantedBackendRules(ctx, key, svc, desired, source);
     backend = planRules(wanted, backendActual);
+    if (!complete) backend = keepingCurrentSource(backend, backendActual, source);
     await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
     ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
   } else {
@@ -101,7 +106,7 @@ export async function prepareSecurityGroups(
   return {
     ids,
     finish: async () => {
-      await revokeBackend(ctx, key, backend, backendActual);
+      await revokeBackend(ctx, key, backend, backendActual, new Set(state.groups.map((g) => g.id)));
       await deleteGroups(
         ctx,
         state.groups.filter((g) => g.id !== keep),
@@ -119,7 +124,7 @@ export async function addMissingBackendRules(
 ): Promise<void> {
   const memo = ctx.backendRules.get(key);
   if (!memo || !desired.securityGroups.manageBackendRules) return;
-  const wanted = await wantedBackendRules(ctx, svc, desired, memo.source);
+  const { wanted } = await wantedBackendRules(ctx, key, svc, desired, memo.source);
   const missing = wanted.filter((w) => !memo.have.has(ruleKey(w.groupId, w.rule)));
   if (missing.length === 0) return;
   await authorizeAll(ctx, planRules(missing, []), ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
@@ -148,11 +153,12 @@ export async function syncBackendRules(
     ? state.groups.find((g) => g.name === spec.managed?.name)?.id
     : (await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []))[0];
   if (!source) return false;
-  const wanted = await wantedBackendRules(ctx, svc, desired, source);
+  const { wanted, complete } = await wantedBackendRules(ctx, key, svc, desired, source);
   const backendActual = state.rules.filter((r) => r.tags[RESOURCE_TAG] === BACKEND_RULE_RESOURCE);
-  const backend = planRules(wanted, backendActual);
+  const planned = planRules(wanted, backendActual);
+  const backend = complete ? planned : keepingCurrentSource(planned, backendActual, source);
   await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
-  await revokeBackend(ctx, key, backend, backendActual);
+  await revokeBackend(ctx, key, backend, backendActual, new Set(state.groups.map((g) => g.id)));
   ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
   return true;
 }
@@ -180,7 +186,7 @@ async function removeAll(ctx: ControllerContext, key: string, state: OwnedSecuri
   const owned = new Set(state.groups.map((g) => g.id));
   // Rules inside our own groups go with the groups.
   const backend = state.rules.filter((r) => !owned.has(r.groupId));
-  await revokeBackend(ctx, key, planRules([], backend), backend);
+  await revokeBackend(ctx, key, planRules([], backend), backend, owned);
   await deleteGroups(ctx, state.groups);
 }
 
@@ -190,11 +196,48 @@ async function revokeBackend(
   key: string,
   changes: RuleChanges,
   actual: ActualRule[],
+  ownGroups: Set<string>,
 ): Promise<void> {
-  const reliedOn = new Map([...ctx.backendRules].map(([stack, memo]) => [stack, memo.have]));
-  const { revoke, handOver } = handOverShared(changes.revoke, actual, key, reliedOn);
+  if (changes.revoke.size === 0) return;
+  // A rule from this Service's managed group is its alone: no one to hand it to.
+  const revoked = new Set([...changes.revoke.values()].flat());
+  const shareable = actual.some(
+    (r) => revoked.has(r.id) && "group" in r.source && !ownGroups.has(r.source.group),
+  );
+  const others = shareable ? await reliedOn(ctx, key) : new Map<string, Set<string>>();
+  const { revoke, handOver } = handOverShared(changes.revoke, actual, key, others);
   for (const { ruleId, stack } of handOver) await retagRule(ctx.aws.ec2, ruleId, stack);
   await revokeAll(ctx, { authorize: new Map(), revoke });
+}
+
+/**
+ * Which backend rules the other Services need, computed from what they are (their manifests, through
+ * build()), not from what this process remembers: right after a restart, or while another Service's
+ * reconcile is under way, memory would miss some. Only Services naming their own groups can share a
+ * rule with another (a managed group is one Service's), so only they are looked at.
+ */
+async function reliedOn(ctx: ControllerContext, self: string): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  for (const svc of ctx.services.values()) {
+    const key = keyOf(svc.metadata);
+    if (key === self || svc.metadata.deletionTimestamp || !isSelected(svc, ctx.build.loadBalancerClass))
+      continue;
+    const built = build(svc, [...ctx.slices.values()], [...ctx.nodes.values()], ctx.build, ctx.pods);
+    if (!built.ok) continue;
+    const spec = built.stack.securityGroups;
+    if (!spec.given || !spec.manageBackendRules) continue;
+    try {
+      const [source] = await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given);
+      if (!source) continue;
+      const targets = built.stack.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id));
+      const lookup = await ctx.targetSecurityGroups.load(targets);
+      const { wanted } = backendRulesFor(built.stack, source, lookup, ctx.build.clusterName);
+      out.set(key, new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))));
+    } catch {
+      // Its groups cannot be resolved now: it gets its rules back at its own next reconcile.
+    }
+  }
+  return out;
 }
 
 async function deleteGroups(ctx: ControllerContext, groups: { id: string; name: string }[]): Promise<void> {
@@ -207,26 +250,31 @@ async function deleteGroups(ctx: ControllerContext, groups: { id: string; name: 
     );
 }
 
+/** The backend rules the Service's targets need; `complete` is false while some target's group is unknown. */
 async function wantedBackendRules(
   ctx: ControllerContext,
+  key: string,
   svc: Service,
   desired: DesiredStack,
   source: string,
-): Promise<WantedRule[]> {
+): Promise<{ wanted: WantedRule[]; complete: boolean }> {
   const targets = desired.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id));
   const lookup = await ctx.targetSecurityGroups.load(targets);
   const { wanted, unresolved } = backendRulesFor(desired, source, lookup, ctx.build.clusterName);
-  if (unresolved.length > 0) {
-    const shown = unresolved.slice(0, 5).map((u) => `${u.target}: ${u.problem}`);
-    const more = unresolved.length > 5 ? ` and ${unresolved.length - 5} more` : "";
+  const shown = unresolved.slice(0, 5).map((u) => `${u.target}: ${u.problem}`);
+  const signature = shown.join("; ") + (unresolved.length > 5 ? ` and ${unresolved.length - 5} more` : "");
+  // Said once per distinct set, not at every endpoint change.
+  if (unresolved.length > 0 && ctx.unresolvedTargets.get(key) !== signature) {
     await ctx.writer.event(
       svc,
       "Warning",
       "BackendSecurityGroupUnresolved",
-      `No backend security group rule could be added for ${shown.join("; ")}${more}`,
+      `No backend security group rule could be added for ${signature}; rules already in place from the NLB's group are kept`,
     );
   }
-  return wanted;
+  if (unresolved.length > 0) ctx.unresolvedTargets.set(key, signature);
+  else ctx.unresolvedTargets.delete(key);
+  return { wanted, complete: unresolved.length === 0 };
 }
 
 async function createManagedGroup(

@@ -63,7 +63,12 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   }
   const desired = result.stack;
   if (!hasFinalizer) await ctx.writer.addFinalizer(svc);
-  if (await unchangedSinceLastApply(ctx, key, svc, desired)) return;
+  // The fast path is only a saving: any trouble there goes the full way, with its events.
+  const unchanged = await unchangedSinceLastApply(ctx, key, svc, desired).catch((err: unknown) => {
+    ctx.log.warn({ service: key, err: describeError(err) }, "fast path failed; describing in full");
+    return false;
+  });
+  if (unchanged) return;
   ctx.fullObserve.delete(key);
   // Only a changed stack can have turned multi-cluster-target-group off; an unchanged one keeps its record.
   const changedSinceLastApply = !alreadyApplied(svc, desired);
@@ -121,7 +126,15 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       new Set(applied.created.keys()),
       changedSinceLastApply,
     );
-    await groups.finish();
+    // An old group AWS still holds in use is deleted later; the Service is served meanwhile.
+    let pending: SecurityGroupBusyError | undefined;
+    try {
+      await groups.finish();
+    } catch (err) {
+      if (!(err instanceof SecurityGroupBusyError)) throw err;
+      pending = err;
+      ctx.fullObserve.add(key);
+    }
 
     if (applied.dnsName) {
       const ingress = desiredIngress(applied.dnsName, svc);
@@ -137,6 +150,10 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
         "SuccessfullyReconciled",
         `Successfully reconciled: ${summary(changes.changes.map((c) => c.kind))}`,
       );
+    }
+    if (pending) {
+      await ctx.writer.event(svc, "Normal", "SecurityGroupDeletionPending", pending.message);
+      throw pending;
     }
     ctx.log.info({ service: key, changes: changes.changes.length }, "stack reconciled");
   } catch (err) {
@@ -222,7 +239,11 @@ async function cleanUp(ctx: ControllerContext, key: string, svc: Service): Promi
   });
   await dropRecord(ctx, svc, key);
   ctx.stackTargetGroups.delete(key);
-  const groups = await deleteSecurityGroups(ctx, key);
+  const groups = await deleteSecurityGroups(ctx, key).catch(async (err: unknown) => {
+    if (err instanceof SecurityGroupBusyError)
+      await ctx.writer.event(svc, "Normal", "SecurityGroupDeletionPending", err.message).catch(() => {});
+    throw err;
+  });
   if (svc.status?.loadBalancer?.ingress?.length || currentCondition(svc)) {
     await ctx.writer.clearStatus(svc, RECONCILED_CONDITION);
   }

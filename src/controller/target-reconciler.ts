@@ -1,6 +1,7 @@
 import { build } from "../model/build.ts";
 import { isSelected } from "../model/selection.ts";
 import type { ControllerContext } from "./context.ts";
+import { describeError } from "./describe-error.ts";
 import { addMissingBackendRules } from "./security-groups.ts";
 import { recordFor } from "./shared-targets.ts";
 
@@ -19,7 +20,17 @@ export async function reconcileTargets(ctx: ControllerContext, key: string): Pro
   if (!result.ok) return true; // the stack loop reports the problems
   if (result.stack.targetGroups.some((tg) => !arns.has(tg.id))) return false; // a new port: the stack loop creates its target group
   // Rules for targets on security groups not seen before go in first, so their health checks can pass.
-  await addMissingBackendRules(ctx, key, svc, result.stack);
+  // A failure there must not hold up registration (nor deregistration of targets that are gone).
+  await addMissingBackendRules(ctx, key, svc, result.stack).catch((err: unknown) =>
+    ctx.writer
+      .event(
+        svc,
+        "Warning",
+        "FailedBackendSecurityGroupRules",
+        `Backend security group rules for new targets could not be added: ${describeError(err)}`,
+      )
+      .catch(() => {}),
+  );
   for (const tg of result.stack.targetGroups) {
     const arn = arns.get(tg.id)!;
     await ctx.targets.sync(arn, tg.targets, { record: recordFor(ctx, svc, [tg]) });

@@ -146,3 +146,23 @@ export function handOverShared(
   }
   return out;
 }
+
+/**
+ * While some targets' groups are unknown, rules from the current source stay: revoking one could cut
+ * a target whose interface simply could not be looked up. Rules from former sources still go.
+ */
+export function keepingCurrentSource(
+  changes: RuleChanges,
+  actual: ActualRule[],
+  source: string,
+): RuleChanges {
+  const current = new Set(
+    actual.filter((r) => "group" in r.source && r.source.group === source).map((r) => r.id),
+  );
+  const revoke = new Map<string, string[]>();
+  for (const [groupId, ids] of changes.revoke) {
+    const rest = ids.filter((id) => !current.has(id));
+    if (rest.length > 0) revoke.set(groupId, rest);
+  }
+  return { authorize: changes.authorize, revoke };
+}

@@ -321,6 +321,18 @@ describe("security groups", () => {
     await waitFor("BackendSecurityGroupUnresolved event", async () =>
       (await reasons()).includes("BackendSecurityGroupUnresolved") ? true : undefined,
     );
+
+    // Only unresolvable targets left, and a full reconcile: the rule in place is kept, not revoked,
+    // since a target whose interface cannot be looked up may still be behind it.
+    await setEndpoints(c.kube, NS, "api", ["10.99.0.7"]);
+    await annotate(c, "api", { [`${P}additional-resource-tags`]: "team=payments" });
+    await waitFor("tag applied", async () =>
+      (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers[0]?.tags.team === "payments"
+        ? true
+        : undefined,
+    );
+    await settle(m);
+    assert.deepEqual((await rulesOf(podGroup!)).map(shape), [`tcp:8080-8080<-${frontend!.GroupId}`]);
   });
 
   it("two Services sharing a given group share one rule; deleting one hands it to the other", async () => {

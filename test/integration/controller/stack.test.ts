@@ -339,9 +339,14 @@ describe("stack loop against the emulator and moto", () => {
       await c.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [foreignTg.TargetGroupArn!] }))
     ).TargetGroups;
     assert.equal(tgs?.length, 1, "the foreign target group is still there");
-    for (const call of c.proxy.calls) {
+    // Reading the foreign resources' tags is how ownership is decided; no write may name them.
+    for (const call of c.proxy.calls.filter((x) => isMutatingCall(x.operation))) {
       const body = JSON.stringify(call);
-      assert.ok(!body.includes("someone-elses"), "no call names the foreign NLB");
+      assert.ok(!body.includes("someone-elses"), `no write names the foreign NLB: ${call.operation}`);
+      assert.ok(
+        !body.includes(foreignTg.TargetGroupArn!),
+        `no write names the foreign target group: ${call.operation}`,
+      );
     }
   });
 

@@ -8,6 +8,7 @@ import {
   canHaveSecurityGroups,
   handOverShared,
   isEmpty,
+  keepingCurrentSource,
   planRules,
   type WantedRule,
 } from "../../../src/plan/security-groups.ts";
@@ -476,5 +477,21 @@ describe("handOverShared()", () => {
     );
     assert.deepEqual(out.handOver, []);
     assert.deepEqual(Object.fromEntries(out.revoke), { "sg-pods": ["sgr-1"] });
+  });
+});
+
+describe("keepingCurrentSource()", () => {
+  it("keeps the rules from the current source and still revokes those from former sources", () => {
+    const rule = (id: string, source: string): ActualRule => ({
+      id,
+      groupId: "sg-nodes",
+      protocol: "tcp",
+      fromPort: 30080,
+      toPort: 30080,
+      source: { group: source },
+    });
+    const actual = [rule("sgr-now", "sg-front"), rule("sgr-old", "sg-former")];
+    const out = keepingCurrentSource(planRules([], actual), actual, "sg-front");
+    assert.deepEqual(Object.fromEntries(out.revoke), { "sg-nodes": ["sgr-old"] });
   });
 });
