@@ -13,7 +13,7 @@ import {
 import { keyOf } from "../kube/informer.ts";
 import { annotationTable } from "../model/annotations.ts";
 import { build } from "../model/build.ts";
-import { ruleKey } from "../model/security-groups.ts";
+import { podInstances, ruleKey } from "../model/security-groups.ts";
 import { isSelected } from "../model/selection.ts";
 import {
   BACKEND_RULE_RESOURCE,
@@ -21,7 +21,7 @@ import {
   RESOURCE_TAG,
   SECURITY_GROUP_RESOURCE,
 } from "../model/tags.ts";
-import type { ActualRule, DesiredStack, Service } from "../model/types.ts";
+import type { ActualRule, DesiredStack, Service, TargetSecurityGroup } from "../model/types.ts";
 import {
   backendRulesFor,
   handOverShared,
@@ -229,8 +229,7 @@ async function reliedOn(ctx: ControllerContext, self: string): Promise<Map<strin
     try {
       const [source] = await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given);
       if (!source) continue;
-      const targets = built.stack.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id));
-      const lookup = await ctx.targetSecurityGroups.load(targets);
+      const lookup = await lookupTargets(ctx, svc, built.stack);
       const { wanted } = backendRulesFor(built.stack, source, lookup, ctx.build.clusterName);
       out.set(key, new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))));
     } catch {
@@ -250,6 +249,26 @@ async function deleteGroups(ctx: ControllerContext, groups: { id: string; name: 
     );
 }
 
+/** Each target's interface groups; a pod IP no interface lists falls back to its node's (prefix delegation). */
+async function lookupTargets(
+  ctx: ControllerContext,
+  svc: Service,
+  desired: DesiredStack,
+): Promise<(target: string) => TargetSecurityGroup[] | undefined> {
+  const targets = desired.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id));
+  const lookup = await ctx.targetSecurityGroups.load(targets);
+  const missing = targets.filter((t) => lookup(t) === undefined);
+  if (missing.length === 0) return lookup;
+  const nodeOf = podInstances(svc, [...ctx.slices.values()], [...ctx.nodes.values()]);
+  const instances = missing.flatMap((t) => nodeOf.get(t) ?? []);
+  if (instances.length === 0) return lookup;
+  const viaNode = await ctx.targetSecurityGroups.load([...targets, ...instances]);
+  return (target) => {
+    const instance = nodeOf.get(target);
+    return viaNode(target) ?? (instance ? viaNode(instance) : undefined);
+  };
+}
+
 /** The backend rules the Service's targets need; `complete` is false while some target's group is unknown. */
 async function wantedBackendRules(
   ctx: ControllerContext,
@@ -258,8 +277,7 @@ async function wantedBackendRules(
   desired: DesiredStack,
   source: string,
 ): Promise<{ wanted: WantedRule[]; complete: boolean }> {
-  const targets = desired.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id));
-  const lookup = await ctx.targetSecurityGroups.load(targets);
+  const lookup = await lookupTargets(ctx, svc, desired);
   const { wanted, unresolved } = backendRulesFor(desired, source, lookup, ctx.build.clusterName);
   const shown = unresolved.slice(0, 5).map((u) => `${u.target}: ${u.problem}`);
   const signature = shown.join("; ") + (unresolved.length > 5 ? ` and ${unresolved.length - 5} more` : "");

@@ -44,6 +44,8 @@ export function slimEndpointSlice(s: EndpointSlice): EndpointSlice {
     endpoints: (s.endpoints ?? []).map((e) => ({
       addresses: e.addresses,
       ...(e.conditions ? { conditions: e.conditions } : {}),
+      // Backend rules fall back to the node's security group through it (prefix delegation).
+      ...(e.nodeName ? { nodeName: e.nodeName } : {}),
       // Readiness gates look the pod up through it.
       ...(e.targetRef?.kind === "Pod"
         ? { targetRef: { kind: "Pod", name: e.targetRef.name, namespace: e.targetRef.namespace } }

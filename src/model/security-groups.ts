@@ -3,11 +3,14 @@
 import { normalCidr } from "./annotation-values.ts";
 import { type AnnotationValues, annotationTable } from "./annotations.ts";
 import { annotationProblem, specProblem, textOf } from "./problems.ts";
+import { instanceIdOf, slicesOfService } from "./targets.ts";
 import type {
+  EndpointSlice,
   IngressRule,
   InputProblem,
   IpAddressType,
   ListenerProtocol,
+  Node,
   RuleSource,
   SecurityGroupsSpec,
   Service,
@@ -201,4 +204,25 @@ function sortedRules(rules: IngressRule[]): IngressRule[] {
   const seen = new Map<string, IngressRule>();
   for (const rule of rules) seen.set(ruleKey("", rule), rule);
   return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, rule]) => rule);
+}
+
+/**
+ * Pod IP -> the instance of the node it runs on (EndpointSlice nodeName). With prefix delegation a pod
+ * IP sits inside a /28 on one of its node's interfaces, where an address lookup cannot find it; the
+ * node's interface groups stand in for it then.
+ */
+export function podInstances(service: Service, slices: EndpointSlice[], nodes: Node[]): Map<string, string> {
+  const instanceOfNode = new Map<string, string>();
+  for (const node of nodes) {
+    const id = instanceIdOf(node);
+    if (id && node.metadata?.name) instanceOfNode.set(node.metadata.name, id);
+  }
+  const out = new Map<string, string>();
+  for (const slice of slicesOfService(service, slices)) {
+    for (const endpoint of slice.endpoints ?? []) {
+      const instance = endpoint.nodeName ? instanceOfNode.get(endpoint.nodeName) : undefined;
+      if (instance) for (const address of endpoint.addresses ?? []) out.set(address, instance);
+    }
+  }
+  return out;
 }

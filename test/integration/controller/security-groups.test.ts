@@ -335,6 +335,34 @@ describe("security groups", () => {
     assert.deepEqual((await rulesOf(podGroup!)).map(shape), [`tcp:8080-8080<-${frontend!.GroupId}`]);
   });
 
+  it("ip targets on a prefix-delegated address fall back to their node's group", async () => {
+    await c.kube.core.createNamespacedService({
+      namespace: NS,
+      body: nlbService("api", { annotations: { [`${P}nlb-target-type`]: "ip" } }),
+    });
+    // 10.0.0.200 is on no interface AWS lists by address (it stands for an IP inside a delegated
+    // /28 prefix); the endpoint says which node runs the pod.
+    await c.kube.discovery.createNamespacedEndpointSlice({
+      namespace: NS,
+      body: {
+        metadata: { name: "api-x", labels: { "kubernetes.io/service-name": "api" } },
+        addressType: "IPv4",
+        endpoints: [
+          { addresses: ["10.0.0.200"], conditions: { ready: true }, nodeName: "ip-10-0-0-10.ec2.internal" },
+        ],
+        ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+      },
+    });
+    const m = await c.startController();
+    await waitFor("NLB", nlb);
+    await settle(m);
+    const [frontend] = await managedGroups();
+    assert.deepEqual((await rulesOf(c.vpc.nodeSecurityGroupId)).map(shape), [
+      `tcp:8080-8080<-${frontend!.GroupId}`,
+    ]);
+    assert.ok(!(await reasons()).includes("BackendSecurityGroupUnresolved"));
+  });
+
   it("two Services sharing a given group share one rule; deleting one hands it to the other", async () => {
     const subnet = c.vpc.subnets[0]!;
     const group = async (name: string) =>

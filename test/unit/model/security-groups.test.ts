@@ -10,12 +10,14 @@ import { build } from "../../../src/model/build.ts";
 import {
   backendPortsOf,
   MANAGED_SECURITY_GROUP_DESCRIPTION,
+  podInstances,
   type SecurityGroupInput,
   securityGroupsOf,
   targetSecurityGroup,
 } from "../../../src/model/security-groups.ts";
 import type {
   BuildConfig,
+  EndpointSlice,
   IngressRule,
   InputProblem,
   Node,
@@ -810,5 +812,31 @@ describe("enable-icmp-for-path-mtu-discovery", () => {
       problems.map((p) => [p.field, p.value]),
       [[`annotation ${P}enable-icmp-for-path-mtu-discovery`, "yes"]],
     );
+  });
+});
+
+describe("podInstances()", () => {
+  it("maps each endpoint address of the Service to the instance of its node, and nothing else", () => {
+    const slice = (service: string, endpoints: EndpointSlice["endpoints"]): EndpointSlice => ({
+      metadata: {
+        name: `${service}-x`,
+        namespace: "shop",
+        labels: { "kubernetes.io/service-name": service },
+      },
+      addressType: "IPv4",
+      endpoints,
+      ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+    });
+    const slices = [
+      slice("web", [
+        { addresses: ["10.0.0.5"], nodeName: "a" },
+        { addresses: ["10.0.0.6"], nodeName: "unknown-node" },
+        { addresses: ["10.0.0.7"] },
+      ]),
+      slice("other", [{ addresses: ["10.0.0.9"], nodeName: "a" }]),
+    ];
+    assert.deepEqual(Object.fromEntries(podInstances(service(), slices, nodes)), {
+      "10.0.0.5": "i-0000000000000000a",
+    });
   });
 });
