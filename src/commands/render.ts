@@ -8,6 +8,16 @@ export function renderStack(stack: DesiredStack): string {
     `service ${stack.service}`,
     `  load balancer ${lb.name}  ${lb.type} ${lb.scheme} ${lb.ipAddressType}${lb.subnets ? `  subnets ${lb.subnets.join(",")}` : ""}`,
   ];
+  const sg = stack.securityGroups;
+  const backend = sg.manageBackendRules ? "backend rules managed" : "backend rules not managed";
+  if (sg.managed) {
+    const sources = (r: (typeof sg.managed.ingress)[number]) =>
+      "cidr" in r.source ? r.source.cidr : "prefixList" in r.source ? r.source.prefixList : r.source.group;
+    const rules = sg.managed.ingress.map((r) => `${r.protocol}:${r.fromPort}<-${sources(r)}`).join(" ");
+    lines.push(`  security group ${sg.managed.name} (managed; ${backend})  ${rules}`);
+  } else if (sg.given) {
+    lines.push(`  security groups ${sg.given.join(",")} (given; ${backend})`);
+  }
   for (const l of stack.listeners) lines.push(`  listener ${l.protocol}:${l.port} -> ${l.targetGroup}`);
   for (const tg of stack.targetGroups) {
     const hc = tg.healthCheck;

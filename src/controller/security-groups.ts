@@ -42,6 +42,8 @@ export interface BackendRuleMemo {
 export interface SecurityGroupPhase {
   /** The NLB's security group IDs; undefined when the NLB cannot have any. */
   ids?: string[];
+  /** What was done, one entry per group or rule (for the Service's event). */
+  done: string[];
   /** Revokes what is no longer wanted and deletes unused groups: run after the NLB changes. */
   finish: () => Promise<void>;
 }
@@ -61,10 +63,14 @@ export async function prepareSecurityGroups(
   const state =
     fromSnapshot(ctx, key) ?? (await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key));
   const spec = desired.securityGroups;
+  const done: string[] = [];
+  const note = (kind: string, count: number) => {
+    for (let i = 0; i < count; i++) done.push(kind);
+  };
   if (!canHave) {
     await reportUnavailable(ctx, svc, desired);
     ctx.backendRules.delete(key);
-    return { finish: () => removeAll(ctx, key, state) };
+    return { done, finish: () => removeAll(ctx, key, state) };
   }
   if (spec.ignored?.length)
     await ctx.writer.event(
@@ -79,13 +85,17 @@ export async function prepareSecurityGroups(
     const managed = spec.managed;
     const existing = state.groups.find((g) => g.name === managed.name);
     const id = existing?.id ?? (await createManagedGroup(ctx, managed));
+    if (!existing) done.push("createSecurityGroup");
     keep = id;
     const frontend = planRules(
       managed.ingress.map((rule) => ({ groupId: id, rule })),
       state.rules.filter((r) => r.groupId === id),
     );
-    await authorizeAll(ctx, frontend, ruleTags(ctx, key, SECURITY_GROUP_RESOURCE));
-    await revokeAll(ctx, frontend);
+    note(
+      "authorizeListenerRule",
+      await authorizeAll(ctx, frontend, ruleTags(ctx, key, SECURITY_GROUP_RESOURCE)),
+    );
+    note("revokeListenerRule", await revokeAll(ctx, frontend));
     ids = [id];
   } else {
     ids = await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []);
@@ -98,19 +108,20 @@ export async function prepareSecurityGroups(
     const { wanted, complete } = await wantedBackendRules(ctx, key, svc, desired, source);
     backend = planRules(wanted, backendActual);
     if (!complete) backend = keepingCurrentSource(backend, backendActual, source);
-    await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
+    note("authorizeBackendRule", await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE)));
     ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
   } else {
     ctx.backendRules.delete(key);
   }
   return {
     ids,
+    done,
     finish: async () => {
-      await revokeBackend(ctx, key, backend, backendActual, new Set(state.groups.map((g) => g.id)));
-      await deleteGroups(
-        ctx,
-        state.groups.filter((g) => g.id !== keep),
-      );
+      const owned = new Set(state.groups.map((g) => g.id));
+      note("revokeBackendRule", await revokeBackend(ctx, key, backend, backendActual, owned));
+      const unused = state.groups.filter((g) => g.id !== keep);
+      await deleteGroups(ctx, unused);
+      note("deleteSecurityGroup", unused.length);
     },
   };
 }
@@ -197,8 +208,8 @@ async function revokeBackend(
   changes: RuleChanges,
   actual: ActualRule[],
   ownGroups: Set<string>,
-): Promise<void> {
-  if (changes.revoke.size === 0) return;
+): Promise<number> {
+  if (changes.revoke.size === 0) return 0;
   // A rule from this Service's managed group is its alone: no one to hand it to.
   const revoked = new Set([...changes.revoke.values()].flat());
   const shareable = actual.some(
@@ -207,7 +218,7 @@ async function revokeBackend(
   const others = shareable ? await reliedOn(ctx, key) : new Map<string, Set<string>>();
   const { revoke, handOver } = handOverShared(changes.revoke, actual, key, others);
   for (const { ruleId, stack } of handOver) await retagRule(ctx.aws.ec2, ruleId, stack);
-  await revokeAll(ctx, { authorize: new Map(), revoke });
+  return revokeAll(ctx, { authorize: new Map(), revoke });
 }
 
 /**
@@ -302,16 +313,28 @@ async function createManagedGroup(
   return createSecurityGroup(ctx.aws.ec2, managed, ctx.vpcId);
 }
 
+/** Returns how many rules were asked for. */
 async function authorizeAll(
   ctx: ControllerContext,
   changes: RuleChanges,
   tags: Record<string, string>,
-): Promise<void> {
-  for (const [groupId, rules] of changes.authorize) await authorizeRules(ctx.aws.ec2, groupId, rules, tags);
+): Promise<number> {
+  let n = 0;
+  for (const [groupId, rules] of changes.authorize) {
+    await authorizeRules(ctx.aws.ec2, groupId, rules, tags);
+    n += rules.length;
+  }
+  return n;
 }
 
-async function revokeAll(ctx: ControllerContext, changes: RuleChanges): Promise<void> {
-  for (const [groupId, ids] of changes.revoke) await revokeRules(ctx.aws.ec2, groupId, ids);
+/** Returns how many rules were revoked. */
+async function revokeAll(ctx: ControllerContext, changes: RuleChanges): Promise<number> {
+  let n = 0;
+  for (const [groupId, ids] of changes.revoke) {
+    await revokeRules(ctx.aws.ec2, groupId, ids);
+    n += ids.length;
+  }
+  return n;
 }
 
 function ruleTags(ctx: ControllerContext, key: string, resource: string): Record<string, string> {

@@ -143,12 +143,13 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
     }
     const condition = reconciledCondition(desired, svc.metadata.generation, new Date());
     if (!sameCondition(currentCondition(svc), condition)) await ctx.writer.setCondition(svc, condition);
-    if (changes.changes.length > 0) {
+    const done = [...changes.changes.map((c) => c.kind), ...groups.done];
+    if (done.length > 0) {
       await ctx.writer.event(
         svc,
         "Normal",
         "SuccessfullyReconciled",
-        `Successfully reconciled: ${summary(changes.changes.map((c) => c.kind))}`,
+        `Successfully reconciled: ${summary(done)}`,
       );
     }
     if (pending) {
