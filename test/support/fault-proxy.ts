@@ -52,6 +52,8 @@ export interface FaultRule {
   errorRate?: number;
   /** Status for `errorRate`; default 500. */
   errorStatus?: number;
+  /** An AWS error code to answer with instead (status `errorStatus`, default 400), e.g. DependencyViolation. */
+  errorCode?: string;
   /** Share of calls whose connection is destroyed before the request is forwarded (0..1). */
   dropRate?: number;
   /** Share of calls forwarded and executed whose connection is then destroyed without the answer (0..1). */
@@ -419,6 +421,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (throttleDraw < (rule.throttleRate ?? 0))
         return answerWith(throttlingError(call.service), "throttled");
       if (errorDraw < (rule.errorRate ?? 0)) {
+        if (rule.errorCode !== undefined) {
+          const status = rule.errorStatus ?? 400;
+          const error = { status, code: rule.errorCode, message: `injected ${rule.errorCode}` };
+          return answerWith(error, status);
+        }
         return answerWith(serverError(call.service, rule.errorStatus ?? 500), "error5xx");
       }
     }

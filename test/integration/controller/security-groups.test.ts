@@ -411,6 +411,40 @@ describe("security groups", () => {
     );
   });
 
+  it("a group AWS still holds in use is retried, the finalizer kept until it is gone", async () => {
+    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
+    const m = await c.startController();
+    await waitFor("NLB", nlb);
+    await settle(m);
+    // As AWS answers while the deleted NLB's interfaces still hold the group.
+    c.proxy.setFaults([
+      { match: { operation: "DeleteSecurityGroup" }, errorRate: 1, errorCode: "DependencyViolation" },
+    ]);
+    await c.kube.core.deleteNamespacedService({ name: "web", namespace: NS });
+    await waitFor("SecurityGroupDeletionPending event", async () =>
+      (await reasons()).includes("SecurityGroupDeletionPending") ? true : undefined,
+    );
+    const svc = await c.kube.core.readNamespacedService({ name: "web", namespace: NS });
+    assert.ok(svc.metadata?.finalizers?.includes("service.k8s.aws/resources"), "the finalizer stays");
+    assert.equal((await managedGroups()).length, 1);
+
+    c.proxy.setFaults([]);
+    await waitFor(
+      "Service gone",
+      async () => {
+        try {
+          await c.kube.core.readNamespacedService({ name: "web", namespace: NS });
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      60_000,
+    );
+    assert.deepEqual(await managedGroups(), []);
+    assert.deepEqual(await rulesOf(c.vpc.nodeSecurityGroupId), []);
+  });
+
   it("leaves an NLB made without security groups as it is, and says why", async () => {
     // An NLB of this Service made before security groups existed (by LBC or an older controller).
     const svc = await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
