@@ -19,13 +19,25 @@ export class TargetSecurityGroups {
   readonly #vpcId: string;
   readonly #ttlMs: number;
   /** target (instance ID or IP) -> its interface's group IDs; [] when no interface was found. */
-  readonly #groupsOf = new Map<string, { at: number; ids: string[] | undefined }>();
+  /** `instance`: for an address, the instance its interface is attached to, when AWS says. */
+  readonly #groupsOf = new Map<string, { at: number; ids: string[] | undefined; instance?: string }>();
   readonly #tagsOf = new Map<string, { at: number; tags: Record<string, string> }>();
 
   constructor(ec2: EC2Client, vpcId: string, ttlMs = DEFAULT_TTL_MS) {
     this.#ec2 = ec2;
     this.#vpcId = vpcId;
     this.#ttlMs = ttlMs;
+  }
+
+  /**
+   * Drops cached addresses now on another node than their interface was attached to: an IP the VPC
+   * CNI handed to a pod elsewhere may sit on an interface with other groups.
+   */
+  forgetMoved(nodeOf: Map<string, string>): void {
+    for (const [address, instance] of nodeOf) {
+      const hit = this.#groupsOf.get(address);
+      if (hit?.instance && hit.instance !== instance) this.#groupsOf.delete(address);
+    }
   }
 
   /** Looks up what the cache lacks (at most a few batched reads), then answers from the cache. */
@@ -97,7 +109,8 @@ export class TargetSecurityGroups {
         const own = [eni.PrivateIpAddress, ...(eni.PrivateIpAddresses ?? []).map((a) => a.PrivateIpAddress)];
         for (const address of own) {
           if (address && addresses.includes(address)) {
-            this.#groupsOf.set(address, { at, ids });
+            const instance = eni.Attachment?.InstanceId;
+            this.#groupsOf.set(address, { at, ids, ...(instance ? { instance } : {}) });
             found.add(address);
           }
         }

@@ -267,10 +267,11 @@ async function lookupTargets(
   desired: DesiredStack,
 ): Promise<(target: string) => TargetSecurityGroup[] | undefined> {
   const targets = desired.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id));
+  const nodeOf = podInstances(svc, [...ctx.slices.values()], [...ctx.nodes.values()]);
+  ctx.targetSecurityGroups.forgetMoved(nodeOf);
   const lookup = await ctx.targetSecurityGroups.load(targets);
   const missing = targets.filter((t) => lookup(t) === undefined);
   if (missing.length === 0) return lookup;
-  const nodeOf = podInstances(svc, [...ctx.slices.values()], [...ctx.nodes.values()]);
   const instances = missing.flatMap((t) => nodeOf.get(t) ?? []);
   if (instances.length === 0) return lookup;
   const viaNode = await ctx.targetSecurityGroups.load([...targets, ...instances]);
