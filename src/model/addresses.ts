@@ -1,5 +1,5 @@
 // Fixed NLB addresses: Elastic IPs (internet-facing), private IPv4 addresses (internal) or IPv6
-// addresses (internal dualstack), one per subnet. What build() can check before the subnets are known; subnetMappings() checks the rest.
+// addresses (dualstack), one per subnet. What build() can check before the subnets are known; subnetMappings() checks the rest.
 import { type AnnotationValues, annotationTable } from "./annotations.ts";
 import { annotationProblem } from "./problems.ts";
 import type { InputProblem, LoadBalancerSpec, Scheme } from "./types.ts";
@@ -20,6 +20,18 @@ export function fixedAddressesOf(
   problems: InputProblem[],
 ): FixedAddresses {
   const out: FixedAddresses = {};
+  const countFits = (key: string, addresses: string[], one: string): boolean => {
+    const subnets = values.subnets;
+    if (subnets === undefined || subnets.length === addresses.length) return true;
+    const order = key === annotationTable.eipAllocations.key ? "in the same order" : "each inside its subnet";
+    problems.push(
+      annotationProblem(object, key, {
+        value: addresses.join(","),
+        allowed: `one ${one} per subnet: ${subnets.length} for the ${subnets.length} subnets of ${annotationTable.subnets.key} (${subnets.join(", ")}), ${order}`,
+      }),
+    );
+    return false;
+  };
   const check = (
     key: string,
     addresses: string[] | undefined,
@@ -37,17 +49,7 @@ export function fixedAddressesOf(
       );
       ok = false;
     }
-    const subnets = values.subnets;
-    if (subnets !== undefined && subnets.length !== addresses.length) {
-      problems.push(
-        annotationProblem(object, key, {
-          value: addresses.join(","),
-          allowed: `one ${one} per subnet: ${subnets.length} for the ${subnets.length} subnets of ${annotationTable.subnets.key} (${subnets.join(", ")}), in the same order`,
-        }),
-      );
-      ok = false;
-    }
-    return ok;
+    return countFits(key, addresses, one) && ok;
   };
   if (
     check(annotationTable.eipAllocations.key, values.eipAllocations, "internet-facing", [
@@ -73,7 +75,8 @@ export function fixedAddressesOf(
         allowed: `IPv6 addresses only for a dualstack NLB, and this one is ${ipAddressType} (${annotationTable.ipAddressType.key})`,
       }),
     );
-  } else if (check(ipv6Key, ipv6, "internal", ["IPv6 address", "IPv6 addresses"])) {
+  } else if (ipv6 !== undefined && countFits(ipv6Key, ipv6, "IPv6 address")) {
+    // AWS takes chosen IPv6 addresses for internal and internet-facing dualstack NLBs alike.
     out.ipv6Addresses = ipv6;
   }
   return out;

@@ -130,7 +130,7 @@ export function subnetMappings(subnets: Subnet[], lb: LoadBalancerSpec): SubnetM
   const countProblem = (key: string, addresses: string[], what: string): string | undefined =>
     addresses.length === subnets.length
       ? undefined
-      : `annotation ${key} gives ${addresses.length} ${what} but the NLB has ${subnets.length} subnet${subnets.length === 1 ? "" : "s"} (${subnetList || "none"}); give one per subnet, in this order`;
+      : `annotation ${key} gives ${addresses.length} ${what} but the NLB has ${subnets.length} subnet${subnets.length === 1 ? "" : "s"} (${subnetList || "none"}); give one per subnet (Elastic IPs in the subnets' order, addresses each inside its subnet)`;
 
   const eips = lb.eipAllocations;
   const privateIps = lb.privateIpv4Addresses;
@@ -142,18 +142,32 @@ export function subnetMappings(subnets: Subnet[], lb: LoadBalancerSpec): SubnetM
     (ipv6s && countProblem(annotationTable.ipv6Addresses.key, ipv6s, "IPv6 addresses"));
   if (problem) return { ok: false, message: problem };
 
+  const ipv4In = (address: string, subnet: Subnet) => {
+    const block = parseIpv4Cidr(subnet.cidr);
+    const value = ipv4ToNumber(address);
+    return block !== undefined && value !== undefined && blockContains(block, value);
+  };
+  const ipv6In = (address: string, subnet: Subnet) =>
+    (subnet.ipv6Cidrs ?? []).some((cidr) => ipv6InCidr(address, cidr));
+  const privateBySubnet =
+    privateIps && bySubnet(privateIps, subnets, ipv4In, annotationTable.privateIpv4Addresses.key);
+  if (privateBySubnet && !privateBySubnet.ok) return privateBySubnet;
+  const ipv6BySubnet = ipv6s && bySubnet(ipv6s, subnets, ipv6In, annotationTable.ipv6Addresses.key);
+  if (ipv6BySubnet && !ipv6BySubnet.ok) return ipv6BySubnet;
+
   const mappings: SubnetMapping[] = [];
   for (const [i, subnet] of subnets.entries()) {
     const mapping: SubnetMapping = { subnetId: subnet.id };
+    // Elastic IPs belong to no subnet: they go in subnet order. Addresses go to the subnet holding them.
     const allocationId = eips?.[i];
     if (allocationId !== undefined) mapping.allocationId = allocationId;
-    const address = privateIps?.[i];
+    const address = privateBySubnet?.ok ? privateBySubnet.bySubnet.get(subnet.id) : undefined;
     if (address !== undefined) {
       const message = privateAddressProblem(address, subnet);
       if (message) return { ok: false, message };
       mapping.privateIpv4Address = address;
     }
-    const ipv6Address = ipv6s?.[i];
+    const ipv6Address = ipv6BySubnet?.ok ? ipv6BySubnet.bySubnet.get(subnet.id) : undefined;
     if (ipv6Address !== undefined) {
       const message = ipv6AddressProblem(ipv6Address, subnet);
       if (message) return { ok: false, message };
@@ -162,6 +176,33 @@ export function subnetMappings(subnets: Subnet[], lb: LoadBalancerSpec): SubnetM
     mappings.push(mapping);
   }
   return { ok: true, mappings };
+}
+
+/** Each address to the subnet whose CIDR holds it (as LBC pairs them): exactly one per subnet. */
+function bySubnet(
+  addresses: string[],
+  subnets: Subnet[],
+  contains: (address: string, subnet: Subnet) => boolean,
+  key: string,
+): { ok: true; bySubnet: Map<string, string> } | { ok: false; message: string } {
+  const out = new Map<string, string>();
+  const where = subnets.map((s) => `${s.id} ${[s.cidr, ...(s.ipv6Cidrs ?? [])].join(" ")}`).join(", ");
+  for (const address of addresses) {
+    const subnet = subnets.find((s) => contains(address, s));
+    if (!subnet)
+      return {
+        ok: false,
+        message: `address ${address} (annotation ${key}) is inside none of the NLB's subnets (${where})`,
+      };
+    const other = out.get(subnet.id);
+    if (other !== undefined)
+      return {
+        ok: false,
+        message: `addresses ${other} and ${address} (annotation ${key}) are both inside subnet ${subnet.id}; give one per subnet`,
+      };
+    out.set(subnet.id, address);
+  }
+  return { ok: true, bySubnet: out };
 }
 
 function privateAddressProblem(address: string, subnet: Subnet): string | undefined {

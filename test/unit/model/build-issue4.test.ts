@@ -357,7 +357,7 @@ describe("build: Elastic IPs and private IPv4 addresses", () => {
     );
     assert.equal(
       problem.allowed,
-      `one private IPv4 address per subnet: 3 for the 3 subnets of ${P}subnets (subnet-0123456789abcdef0, private-b, private-c), in the same order`,
+      `one private IPv4 address per subnet: 3 for the 3 subnets of ${P}subnets (subnet-0123456789abcdef0, private-b, private-c), each inside its subnet`,
     );
     const eipProblem = onlyProblem(
       problemsOf({ ...subnets, [`${P}scheme`]: "internet-facing", [`${P}eip-allocations`]: eips }),

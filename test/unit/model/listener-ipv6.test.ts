@@ -156,20 +156,18 @@ describe("build: ipv6-addresses", () => {
     assert.ok(!("ipv6Addresses" in stackOf(dualstack).loadBalancer));
   });
 
-  it("refuses them on an ipv4 NLB and on an internet-facing one", () => {
+  it("refuses them on an ipv4 NLB, and takes them on an internet-facing dualstack one (AWS does)", () => {
     const ipv4 = onlyProblem({ [`${P}ipv6-addresses`]: "2600:1f13::10" }, `${P}ipv6-addresses`);
     assert.equal(
       ipv4.allowed,
       `IPv6 addresses only for a dualstack NLB, and this one is ipv4 (${P}ip-address-type)`,
     );
-    const public_ = onlyProblem(
-      { ...dualstack, [`${P}scheme`]: "internet-facing", [`${P}ipv6-addresses`]: "2600:1f13::10" },
-      `${P}ipv6-addresses`,
-    );
-    assert.equal(
-      public_.allowed,
-      `IPv6 addresses only for an internal NLB, and this one is internet-facing (annotation ${P}scheme)`,
-    );
+    const stack = stackOf({
+      ...dualstack,
+      [`${P}scheme`]: "internet-facing",
+      [`${P}ipv6-addresses`]: "2600:1f13::10",
+    });
+    assert.deepEqual(stack.loadBalancer.ipv6Addresses, ["2600:1f13::10"]);
   });
 
   it("refuses what is not an IPv6 address, and a count that differs from explicit subnets", () => {
@@ -229,18 +227,26 @@ describe("subnetMappings with IPv6 addresses", () => {
     });
   });
 
-  it("refuses an address outside its subnet, a subnet without IPv6, and a wrong count", () => {
+  it("places each address in the subnet that holds it; refuses one in no subnet, a subnet without IPv6, and a wrong count", () => {
     const swapped = subnetMappings(subnets, lb(["2600:1f13:0:b::10", "2600:1f13:0:a::10"]));
     assert.deepEqual(swapped, {
-      ok: false,
-      message: `IPv6 address 2600:1f13:0:b::10 (annotation ${P}ipv6-addresses) is not inside subnet subnet-aaaa1111, whose IPv6 CIDR is 2600:1f13:0:a::/64`,
+      ok: true,
+      mappings: [
+        { subnetId: "subnet-aaaa1111", ipv6Address: "2600:1f13:0:a::10" },
+        { subnetId: "subnet-bbbb2222", ipv6Address: "2600:1f13:0:b::10" },
+      ],
     });
+    const outside = subnetMappings(subnets, lb(["2600:1f13:0:a::10", "2600:1f13:0:c::10"]));
+    assert.match(
+      outside.ok ? "" : outside.message,
+      /2600:1f13:0:c::10 .* is inside none of the NLB's subnets/,
+    );
     const noIpv6 = subnetMappings(
       [{ ...subnets[0]!, ipv6Cidrs: [] }, subnets[1]!],
       lb(["2600:1f13:0:a::10", "2600:1f13:0:b::10"]),
     );
     assert.equal(noIpv6.ok, false);
-    assert.match(noIpv6.ok ? "" : noIpv6.message, /subnet subnet-aaaa1111 has no IPv6 CIDR block$/);
+    assert.match(noIpv6.ok ? "" : noIpv6.message, /2600:1f13:0:a::10 .* is inside none of the NLB's subnets/);
     const count = subnetMappings(subnets, lb(["2600:1f13:0:a::10"]));
     assert.match(count.ok ? "" : count.message, /gives 1 IPv6 addresses but the NLB has 2 subnets/);
   });

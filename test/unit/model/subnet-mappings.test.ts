@@ -73,11 +73,11 @@ describe("subnetMappings", () => {
   it("refuses a count that differs from the subnets, naming the annotation, the count and the subnets", () => {
     assert.equal(
       message(subnetMappings(SUBNETS, lb({ eipAllocations: ["eipalloc-00000000000000001"] }))),
-      `annotation ${P}eip-allocations gives 1 Elastic IP allocations but the NLB has 3 subnets (subnet-aaaa1111, subnet-bbbb2222, subnet-cccc3333); give one per subnet, in this order`,
+      `annotation ${P}eip-allocations gives 1 Elastic IP allocations but the NLB has 3 subnets (subnet-aaaa1111, subnet-bbbb2222, subnet-cccc3333); give one per subnet (Elastic IPs in the subnets' order, addresses each inside its subnet)`,
     );
     assert.equal(
       message(subnetMappings(SUBNETS.slice(0, 1), lb({ privateIpv4Addresses: ["10.0.1.10", "10.0.2.10"] }))),
-      `annotation ${P}private-ipv4-addresses gives 2 private IPv4 addresses but the NLB has 1 subnet (subnet-aaaa1111); give one per subnet, in this order`,
+      `annotation ${P}private-ipv4-addresses gives 2 private IPv4 addresses but the NLB has 1 subnet (subnet-aaaa1111); give one per subnet (Elastic IPs in the subnets' order, addresses each inside its subnet)`,
     );
     assert.match(
       message(subnetMappings([], lb({ privateIpv4Addresses: ["10.0.1.10"] }))),
@@ -85,18 +85,31 @@ describe("subnetMappings", () => {
     );
   });
 
-  it("refuses an address outside its own subnet, even when it is inside another one", () => {
-    assert.equal(
-      message(
-        subnetMappings(SUBNETS, lb({ privateIpv4Addresses: ["10.0.2.10", "10.0.1.10", "10.0.200.7"] })),
-      ),
-      `private IPv4 address 10.0.2.10 (annotation ${P}private-ipv4-addresses) is not inside subnet subnet-aaaa1111, whose CIDR is 10.0.1.0/24`,
+  it("places each address in the subnet that holds it, whatever the order; refuses one in no subnet or two in one", () => {
+    const placed = subnetMappings(
+      SUBNETS,
+      lb({ privateIpv4Addresses: ["10.0.2.10", "10.0.1.10", "10.0.200.7"] }),
+    );
+    assert.ok(placed.ok);
+    assert.deepEqual(
+      placed.mappings.map((m) => [m.subnetId, m.privateIpv4Address]),
+      [
+        ["subnet-aaaa1111", "10.0.1.10"],
+        ["subnet-bbbb2222", "10.0.2.10"],
+        ["subnet-cccc3333", "10.0.200.7"],
+      ],
     );
     assert.match(
       message(
         subnetMappings(SUBNETS, lb({ privateIpv4Addresses: ["10.0.1.10", "10.0.2.10", "10.0.127.255"] })),
       ),
-      /10\.0\.127\.255 .* is not inside subnet subnet-cccc3333, whose CIDR is 10\.0\.128\.0\/17$/,
+      /address 10\.0\.127\.255 .* is inside none of the NLB's subnets/,
+    );
+    assert.match(
+      message(
+        subnetMappings(SUBNETS, lb({ privateIpv4Addresses: ["10.0.1.10", "10.0.1.11", "10.0.200.7"] })),
+      ),
+      /addresses 10\.0\.1\.10 and 10\.0\.1\.11 .* are both inside subnet subnet-aaaa1111; give one per subnet/,
     );
   });
 
@@ -122,7 +135,7 @@ describe("subnetMappings", () => {
           lb({ privateIpv4Addresses: ["10.0.1.10"] }),
         ),
       ),
-      /subnet subnet-v6 has no IPv4 CIDR block to check it against \("2600:1f14::\/64"\)$/,
+      /address 10\.0\.1\.10 .* is inside none of the NLB's subnets \(subnet-v6 2600:1f14::\/64\)/,
     );
   });
 });
