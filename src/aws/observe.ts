@@ -32,6 +32,8 @@ export async function observeStack(
   owned: OwnedResources,
   clusterName: string,
   stackId: string,
+  /** Ports of the listeners whose attributes the Service sets: only those are read. */
+  listenerAttributePorts: ReadonlySet<number> = new Set(),
 ): Promise<ActualStack> {
   const known = owned.forStack(stackId);
   const lbs = await describeKnown(
@@ -86,7 +88,7 @@ export async function observeStack(
       attributes: attributesToRecord(attrs.Attributes),
       tags: tags.get(arn) ?? {},
     });
-    listeners.push(...(await describeListeners(elbv2, arn)));
+    listeners.push(...(await describeListeners(elbv2, arn, listenerAttributePorts)));
   }
 
   const targetGroups: ActualTargetGroup[] = [];
@@ -157,6 +159,7 @@ export async function describeTags(
 async function describeListeners(
   elbv2: ElasticLoadBalancingV2Client,
   lbArn: string,
+  listenerAttributePorts: ReadonlySet<number>,
 ): Promise<ActualListener[]> {
   const out: ActualListener[] = [];
   let marker: string | undefined;
@@ -179,7 +182,9 @@ async function describeListeners(
         certificates,
         sslPolicy: l.SslPolicy,
         alpnPolicy: l.AlpnPolicy?.[0],
-        ...(l.ListenerArn && LISTENER_PROTOCOLS_WITH_ATTRIBUTES.has(l.Protocol ?? "")
+        ...(l.ListenerArn &&
+        LISTENER_PROTOCOLS_WITH_ATTRIBUTES.has(l.Protocol ?? "") &&
+        listenerAttributePorts.has(l.Port ?? 0)
           ? { attributes: await listenerAttributes(elbv2, l.ListenerArn) }
           : {}),
       });
@@ -190,8 +195,9 @@ async function describeListeners(
 }
 
 /**
- * Read only for listeners that can have attributes (TCP), and only on the full observe path: a
- * Service whose stack is unchanged since its last apply is not described at all.
+ * Read only for TCP listeners (the only ones with attributes) whose attributes the Service sets, and
+ * only on the full observe path: a Service whose stack is unchanged since its last apply is not
+ * described at all.
  */
 async function listenerAttributes(
   elbv2: ElasticLoadBalancingV2Client,

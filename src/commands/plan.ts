@@ -4,6 +4,7 @@ import { observeStack } from "../aws/observe.ts";
 import { FlagError, resolveConfig } from "../config.ts";
 import { closeKubeConnections, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { build } from "../model/build.ts";
+import { listenerAttributePorts } from "../model/listener-attributes.ts";
 import { isSelected } from "../model/selection.ts";
 import type { BuildConfig, DesiredStack, EndpointSlice, Node, Service } from "../model/types.ts";
 import { replacementMessage } from "../plan/changes.ts";
@@ -101,7 +102,13 @@ async function diff(target: string, buildConfig: BuildConfig, opts: PlanOptions)
   const aws = makeClients({ region: opts.awsRegion, endpoint: opts.awsEndpointUrl });
   const owned = new OwnedResources(aws.elbv2, buildConfig.clusterName);
   await owned.scan();
-  const actual = await observeStack(aws.elbv2, owned, buildConfig.clusterName, target);
+  const actual = await observeStack(
+    aws.elbv2,
+    owned,
+    buildConfig.clusterName,
+    target,
+    listenerAttributePorts(result.stack),
+  );
   const changes = plan({
     desired: result.stack,
     actual,

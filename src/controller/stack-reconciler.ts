@@ -11,6 +11,7 @@ import {
   reconciledCondition,
   sameCondition,
 } from "../model/condition.ts";
+import { listenerAttributePorts } from "../model/listener-attributes.ts";
 import { isSelected, lookalikeWarnings } from "../model/selection.ts";
 import { desiredIngress, ingressEqual } from "../model/status.ts";
 import { chooseSubnets, subnetMappings } from "../model/subnets.ts";
@@ -74,7 +75,13 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
   const changedSinceLastApply = !alreadyApplied(svc, desired);
 
   try {
-    const actual = await observeStack(ctx.aws.elbv2, ctx.owned, ctx.build.clusterName, key);
+    const actual = await observeStack(
+      ctx.aws.elbv2,
+      ctx.owned,
+      ctx.build.clusterName,
+      key,
+      listenerAttributePorts(desired),
+    );
     const explicitName = Boolean(svc.metadata.annotations?.[NAME_ANNOTATION]);
     const first = plan({ desired, actual, subnetIds: [], explicitName });
     const creates = first.changes.some((c) => c.kind === "createLoadBalancer");

@@ -440,7 +440,7 @@ export const annotationTable = {
     suffix: "listener-attributes.",
     shape: "stringMap",
     default: "tcp.idle_timeout.seconds=350 (AWS's default) on TCP listeners",
-    docs: "Attributes of the listener with that protocol and port, named at the end of the key (`TCP-80`; the protocol in any case). The protocol must be the one the listener really has: TLS for ports in ssl-ports, TCP_UDP for a TCP and a UDP port with the same number. Only TCP listeners take attributes: tcp.idle_timeout.seconds, 60 to 6000 seconds. Removing the annotation sets the listener back to the default.",
+    docs: "Attributes of the listener with that protocol and port, named at the end of the key (`TCP-80`; the protocol in any case). The protocol must be the one the listener really has: TLS for ports in ssl-ports, TCP_UDP for a TCP and a UDP port with the same number. Only TCP listeners take attributes: tcp.idle_timeout.seconds, 60 to 6000 seconds. Only the attributes given are set: removing the annotation leaves the listener as it is (give tcp.idle_timeout.seconds=350 to go back to AWS's default).",
     example: "tcp.idle_timeout.seconds=600",
     parse: listenerAttributes,
   }),

@@ -2,7 +2,7 @@
 import { type AnnotationValues, annotationTable } from "./annotations.ts";
 import { annotationProblem } from "./problems.ts";
 import { sortedRecord } from "./sorted.ts";
-import type { InputProblem, ListenerProtocol, ListenerSpec } from "./types.ts";
+import type { DesiredStack, InputProblem, ListenerProtocol, ListenerSpec } from "./types.ts";
 
 /** The only listeners AWS lets change attributes: a TLS listener's idle timeout is fixed at 350 s. */
 export const LISTENER_PROTOCOLS_WITH_ATTRIBUTES: ReadonlySet<string> = new Set(["TCP"]);
@@ -51,4 +51,11 @@ export function listenerAttributesByPort(
     const attributes = byPort.get(port);
     return attributes ? { attributes } : {};
   };
+}
+
+/** Ports of the listeners whose attributes the stack sets: the only ones worth reading from AWS. */
+export function listenerAttributePorts(stack: DesiredStack): Set<number> {
+  return new Set(
+    stack.listeners.filter((l) => Object.keys(l.attributes ?? {}).length > 0).map((l) => l.port),
+  );
 }

@@ -10,16 +10,19 @@ export const LISTENER_ATTRIBUTE_DEFAULTS: Record<string, string> = {
 };
 
 /**
- * The change that brings a listener's attributes in line, if any. A listener the plan creates, or
- * one that becomes TCP now, starts from the defaults. An attribute AWS does not report is at its
- * default. A listener whose attributes were not read is left alone.
+ * The change that brings the attributes a Service sets in line, if any. A listener the plan creates,
+ * or one that becomes TCP now, starts from the defaults. An attribute AWS does not report is at its
+ * default. A listener whose attributes were not read is left alone. Attributes the Service does not
+ * set are never touched, as for NLB and target group attributes.
  */
 export function listenerAttributeChange(
   spec: ListenerSpec,
   current: ActualListener | undefined,
 ): Change | undefined {
   if (!LISTENER_PROTOCOLS_WITH_ATTRIBUTES.has(spec.protocol)) return undefined;
-  const want = { ...LISTENER_ATTRIBUTE_DEFAULTS, ...spec.attributes };
+  // Only what the Service sets is managed: a value set by other means is left as it is.
+  const want = spec.attributes ?? {};
+  if (Object.keys(want).length === 0) return undefined;
   let have: Record<string, string>;
   if (current === undefined || current.protocol !== spec.protocol) have = LISTENER_ATTRIBUTE_DEFAULTS;
   else if (current.attributes !== undefined) have = { ...LISTENER_ATTRIBUTE_DEFAULTS, ...current.attributes };

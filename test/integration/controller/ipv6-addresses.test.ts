@@ -71,7 +71,6 @@ describe("ipv6-addresses", () => {
 
   it("refuses bad addresses touching nothing, then creates the internal dualstack NLB with them", async () => {
     const cidrs = await addIpv6(c);
-    // Subnets are in zone order, the order the addresses follow.
     const addresses = cidrs.map((cidr) => cidr.replace("::/64", "::10"));
     await c.kube.core.createNamespacedService({
       namespace: NS,
@@ -83,17 +82,19 @@ describe("ipv6-addresses", () => {
     await c.startController();
     await warning("InvalidAnnotation", /ipv6-addresses.*"2600:1f13::zz"/);
 
-    // Valid addresses, but each in the other's subnet: refused once the subnets are known.
-    await annotate(c, "web", { [`${A}ipv6-addresses`]: [...addresses].reverse().join(",") });
-    const outside = await warning("FailedBuildModel", /is not inside subnet/);
-    assert.match(outside.message ?? "", new RegExp(`IPv6 address ${addresses[1]}.*${cidrs[0]}`));
+    // Valid addresses, but both in one subnet: refused once the subnets are known.
+    const second = cidrs[0]!.replace("::/64", "::11");
+    await annotate(c, "web", { [`${A}ipv6-addresses`]: `${addresses[0]},${second}` });
+    const twice = await warning("FailedBuildModel", /are both inside subnet/);
+    assert.match(twice.message ?? "", new RegExp(`${addresses[0]} and ${second}`));
     assert.deepEqual(
       c.proxy.calls.filter((x) => isMutatingCall(x.operation)).map((x) => x.operation),
       [],
       "nothing created or changed in AWS",
     );
 
-    await annotate(c, "web", { [`${A}ipv6-addresses`]: addresses.join(", ") });
+    // In any order: each address goes to the subnet that holds it.
+    await annotate(c, "web", { [`${A}ipv6-addresses`]: [...addresses].reverse().join(", ") });
     const lb = await waitFor(
       "the NLB",
       async () => (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers[0],

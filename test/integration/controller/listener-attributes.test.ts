@@ -49,7 +49,7 @@ describe("listener-attributes", () => {
   };
   const modifyCalls = () => c.proxy.calls.filter((x) => x.operation === "ModifyListenerAttributes").length;
 
-  it("sets, changes and removes the idle timeout of one listener through the running controller", async () => {
+  it("sets and changes the idle timeout of one listener through the running controller, and leaves it when the annotation goes", async () => {
     await c.kube.core.createNamespacedService({
       namespace: NS,
       body: nlbService("web", {
@@ -73,8 +73,18 @@ describe("listener-attributes", () => {
     await settle(m);
     assert.equal(modifyCalls(), 1);
 
+    // Removing the annotation leaves the value as it is (as for NLB and target group attributes):
+    // a value set by other means is never overwritten; the default is set by asking for it.
     c.proxy.resetCalls();
     await annotate(c, "web", { [KEY]: null as unknown as string });
+    await settle(m);
+    assert.equal(modifyCalls(), 0);
+    assert.ok(await idleIs({ 80: "900", 443: "350" })(), "listener 80 keeps 900 s");
+    assert.ok(
+      !c.proxy.calls.some((x) => x.operation === "DescribeListenerAttributes"),
+      "attributes are not even read when the Service sets none",
+    );
+    await annotate(c, "web", { [KEY]: `${IDLE}=350` });
     await waitFor("listener 80 back at the default", idleIs({ 80: "350", 443: "350" }));
     await settle(m);
     assert.equal(modifyCalls(), 1);

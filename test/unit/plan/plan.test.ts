@@ -352,16 +352,8 @@ describe("plan() for listener attributes and IPv6 addresses", () => {
     });
   });
 
-  it("sets a listener back to the default when the annotation goes away", () => {
-    const p = planOf(withIdle(), actualWith({ [IDLE]: "600" }));
-    assert.deepEqual(p.changes, [
-      {
-        kind: "modifyListenerAttributes",
-        listener: { arn: "arn:listener/80" },
-        port: 80,
-        attributes: { [IDLE]: "350" },
-      },
-    ]);
+  it("leaves a listener's attributes as they are when the Service sets none", () => {
+    assert.deepEqual(planOf(withIdle(), actualWith({ [IDLE]: "1800" })).changes, []);
   });
 
   it("leaves alone a listener whose attributes were not read", () => {
