@@ -187,11 +187,14 @@ describe("helm template with defaults and clusterName", () => {
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
         { apiGroups: [""], resources: ["pods/status"], verbs: ["update", "patch"] },
         { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
-        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update", "delete"] },
         { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
       ].map((r) => ({ ...r, resourceNames: undefined })),
     );
     assert.equal(role.aggregationRule, undefined);
+    assert.ok(
+      !rules.some((r) => r.resources?.includes("configmaps")),
+      "no ConfigMap access unless rbac.multiClusterTargetGroups",
+    );
     const binding = only<V1ClusterRoleBinding>(manifests, "ClusterRoleBinding");
     assert.deepEqual(binding.roleRef, {
       apiGroup: "rbac.authorization.k8s.io",
@@ -240,5 +243,21 @@ describe("helm template with defaults and clusterName", () => {
     };
     const inSchema = Object.keys(schema.properties).filter((k) => k !== "global");
     assert.deepEqual(Object.keys(values).sort(), inSchema.sort());
+  });
+});
+
+describe("helm template with rbac.multiClusterTargetGroups", () => {
+  it("adds ConfigMap access, and only it", async () => {
+    await ensureHelm();
+    const manifests = await renderChart(
+      { clusterName: "prod-eu1", rbac: { multiClusterTargetGroups: true } },
+      { release: RELEASE, namespace: NAMESPACE },
+    );
+    const role = only<V1ClusterRole>(manifests, "ClusterRole");
+    const configMaps = (role.rules ?? []).filter((r) => r.resources?.includes("configmaps"));
+    assert.deepEqual(
+      configMaps.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs })),
+      [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update", "delete"] }],
+    );
   });
 });
