@@ -237,10 +237,9 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         ctx.targets.forget(change.arn);
         break;
       case "registerTargets":
-        await ctx.targets.sync(arnOf(change.targetGroup), change.targets, {
-          fresh: !("arn" in change.targetGroup),
-          record: ctx.record,
-        });
+        // A group "created" may be one AWS handed back (CreateTargetGroup is idempotent), targets
+        // and all, after a crash: its targets are read once rather than assumed empty.
+        await ctx.targets.sync(arnOf(change.targetGroup), change.targets, { record: ctx.record });
         break;
     }
   }

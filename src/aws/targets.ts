@@ -23,8 +23,6 @@ export interface TargetRecord {
 }
 
 export interface SyncOptions {
-  /** Describe the group instead of trusting what this process remembers. */
-  fresh?: boolean;
   /** Set for a group shared with other clusters: only targets recorded here are deregistered. */
   record?: TargetRecord | undefined;
 }
@@ -64,7 +62,7 @@ export class TargetRegistry {
 
   async #sync(arn: string, desired: Target[], opts: SyncOptions): Promise<SyncResult> {
     let calls = 0;
-    let actual = opts.fresh ? [] : this.#known.get(arn);
+    let actual = this.#known.get(arn);
     if (!actual) {
       actual = (await this.describe(arn))
         .filter((t) => t.state !== "draining")

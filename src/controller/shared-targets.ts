@@ -2,6 +2,7 @@ import type { TargetRecord } from "../aws/targets.ts";
 import { statusCodeOf } from "../kube/client.ts";
 import type { Service, TargetGroupSpec } from "../model/types.ts";
 import type { ControllerContext } from "./context.ts";
+import { describeError } from "./describe-error.ts";
 
 /** The record a target group's sync must keep: set only for groups shared with other clusters. */
 export function recordFor(
@@ -18,10 +19,20 @@ export function recordFor(
  * a 403 is only logged: a cluster that never uses the annotation needs no ConfigMap access.
  */
 export async function dropRecord(ctx: ControllerContext, svc: Service, key: string): Promise<void> {
+  if (forbidden.has(ctx.records)) return;
   try {
     await ctx.records.remove(svc);
   } catch (err) {
-    if (statusCodeOf(err) !== 403) throw err;
-    ctx.log.debug({ service: key }, "no access to ConfigMaps: no target record to delete");
+    if (statusCodeOf(err) === 403) {
+      // Asked once per process: without access no record can have been written since it started.
+      forbidden.add(ctx.records);
+      ctx.log.debug({ service: key }, "no access to ConfigMaps: no target record to delete");
+      return;
+    }
+    // Best effort: the record is owned by the Service (garbage-collected with it) and a record left
+    // behind only matters if the annotation is turned on again; a reconcile is not failed for it.
+    ctx.log.warn({ service: key, err: describeError(err) }, "target record not deleted");
   }
 }
+
+const forbidden = new WeakSet<object>();
