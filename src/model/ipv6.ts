@@ -36,3 +36,24 @@ function expandIpv6(address: string): number[] {
 export function ipv6InCidr(address: string, cidr: string): boolean {
   return parseIpv6Cidr(cidr)?.check(address, "ipv6") ?? false;
 }
+
+/** An IPv6 address as a 128-bit number; undefined unless it is one. */
+export function ipv6ToBigInt(text: string): bigint | undefined {
+  const canonical = canonicalIpv6(text);
+  if (canonical === undefined) return undefined;
+  const [head = "", tail] = canonical.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
+  return groups.reduce((value, group) => (value << 16n) + BigInt(Number.parseInt(group, 16)), 0n);
+}
+
+/** Whether AWS reserves the address in the block: the first four and the last, as in IPv4 subnets. */
+export function ipv6Reserved(address: string, cidr: string): boolean {
+  const [network = "", length = ""] = cidr.split("/");
+  const value = ipv6ToBigInt(address);
+  const first = ipv6ToBigInt(network);
+  if (value === undefined || first === undefined || !/^\d+$/.test(length)) return false;
+  const last = first + (1n << BigInt(128 - Number(length))) - 1n;
+  return (value >= first && value < first + 4n) || value === last;
+}

@@ -3,7 +3,7 @@
 import { SUBNET_ID } from "./annotation-values.ts";
 import { annotationTable } from "./annotations.ts";
 import { blockContains, ipv4ToNumber, numberToIpv4, parseIpv4Cidr } from "./ipv4.ts";
-import { ipv6InCidr } from "./ipv6.ts";
+import { ipv6InCidr, ipv6Reserved } from "./ipv6.ts";
 import { byCodePoint } from "./sorted.ts";
 import type { LoadBalancerSpec, Scheme, Subnet } from "./types.ts";
 
@@ -225,7 +225,10 @@ function ipv6AddressProblem(address: string, subnet: Subnet): string | undefined
   const where = `IPv6 address ${address} (annotation ${annotationTable.ipv6Addresses.key})`;
   const cidrs = subnet.ipv6Cidrs ?? [];
   if (cidrs.length === 0) return `${where}: subnet ${subnet.id} has no IPv6 CIDR block`;
-  if (!cidrs.some((cidr) => ipv6InCidr(address, cidr)))
+  const cidr = cidrs.find((c) => ipv6InCidr(address, c));
+  if (cidr === undefined)
     return `${where} is not inside subnet ${subnet.id}, whose IPv6 CIDR${cidrs.length === 1 ? " is" : "s are"} ${cidrs.join(", ")}`;
+  if (ipv6Reserved(address, cidr))
+    return `${where} is reserved by AWS in subnet ${subnet.id} (${cidr}): the first four addresses and the last of the block cannot be assigned`;
   return undefined;
 }

@@ -270,3 +270,32 @@ describe("ipv6 helpers", () => {
     assert.ok(parseIpv6Cidr("::/0")?.check("2600::1", "ipv6"));
   });
 });
+
+describe("reserved IPv6 addresses", () => {
+  it("refuses the first four and the last address of the subnet's block, as AWS reserves them", () => {
+    const subnets: Subnet[] = [
+      {
+        id: "subnet-aaaa1111",
+        zone: "us-west-2a",
+        cidr: "10.0.1.0/24",
+        vpcId: "vpc-1",
+        tags: {},
+        ipv6Cidrs: ["2600:1f13:0:a::/64"],
+      },
+    ];
+    const lb = (address: string): LoadBalancerSpec => ({
+      name: "x",
+      type: "network",
+      scheme: "internal",
+      ipAddressType: "dualstack",
+      ipv6Addresses: [address],
+      attributes: {},
+      tags: {},
+    });
+    for (const address of ["2600:1f13:0:a::", "2600:1f13:0:a::3", "2600:1f13:0:a:ffff:ffff:ffff:ffff"]) {
+      const out = subnetMappings(subnets, lb(address));
+      assert.match(out.ok ? "" : out.message, /is reserved by AWS/, address);
+    }
+    assert.ok(subnetMappings(subnets, lb("2600:1f13:0:a::4")).ok);
+  });
+});
