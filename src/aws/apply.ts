@@ -56,6 +56,7 @@ export interface ApplyResult {
 /** Carries out a plan's changes in order. Holds no decisions: every choice was made by plan(). */
 export async function applyChanges(changes: Change[], ctx: ApplyContext): Promise<ApplyResult> {
   const created = new Map<string, string>();
+  const empty = new Set<string>();
   const listeners = new Map<number, string>();
   let lbArn = ctx.loadBalancerArn;
   let dnsName = ctx.dnsName;
@@ -76,8 +77,9 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         break;
       case "createTargetGroup": {
         const s = change.spec;
-        const arn = await createTargetGroup(ctx, s);
+        const { arn, existed } = await createTargetGroup(ctx, s);
         created.set(s.id, arn);
+        if (!existed) empty.add(arn);
         ctx.owned.remember(ctx.stackId, "targetGroups", arn, s.id);
         break;
       }
@@ -237,9 +239,11 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         ctx.targets.forget(change.arn);
         break;
       case "registerTargets":
-        // A group "created" may be one AWS handed back (CreateTargetGroup is idempotent), targets
-        // and all, after a crash: its targets are read once rather than assumed empty.
-        await ctx.targets.sync(arnOf(change.targetGroup), change.targets, { record: ctx.record });
+        // A group just made has no targets: no read. One adopted after DuplicateTargetGroupName may.
+        await ctx.targets.sync(arnOf(change.targetGroup), change.targets, {
+          empty: empty.has(arnOf(change.targetGroup)),
+          record: ctx.record,
+        });
         break;
     }
   }
@@ -251,7 +255,11 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
  * settings, or (some emulators) even with the same ones, e.g. after our own create whose answer was
  * lost. Such a group is adopted only when its tags say it is this very stack's; otherwise it is refused.
  */
-async function createTargetGroup(ctx: ApplyContext, s: TargetGroupSpec): Promise<string> {
+/** The group's ARN, and whether it existed already (then it may hold targets). */
+async function createTargetGroup(
+  ctx: ApplyContext,
+  s: TargetGroupSpec,
+): Promise<{ arn: string; existed: boolean }> {
   try {
     const out = await ctx.elbv2.send(
       new CreateTargetGroupCommand({
@@ -267,7 +275,7 @@ async function createTargetGroup(ctx: ApplyContext, s: TargetGroupSpec): Promise
     );
     const arn = out.TargetGroups?.[0]?.TargetGroupArn;
     if (!arn) throw new Error(`CreateTargetGroup returned no ARN for ${s.id}`);
-    return arn;
+    return { arn, existed: false };
   } catch (err) {
     if (errorName(err) !== "DuplicateTargetGroupNameException") throw err;
     const existing = (await ctx.elbv2.send(new DescribeTargetGroupsCommand({ Names: [s.name] })))
@@ -279,7 +287,7 @@ async function createTargetGroup(ctx: ApplyContext, s: TargetGroupSpec): Promise
         `a target group named ${s.name} already exists and is not tagged for ${s.id}: not touching it`,
       );
     }
-    return arn;
+    return { arn, existed: true };
   }
 }
 

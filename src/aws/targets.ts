@@ -23,6 +23,8 @@ export interface TargetRecord {
 }
 
 export interface SyncOptions {
+  /** The group was just created: it has no targets, nothing to read. */
+  empty?: boolean;
   /** Set for a group shared with other clusters: only targets recorded here are deregistered. */
   record?: TargetRecord | undefined;
 }
@@ -62,7 +64,7 @@ export class TargetRegistry {
 
   async #sync(arn: string, desired: Target[], opts: SyncOptions): Promise<SyncResult> {
     let calls = 0;
-    let actual = this.#known.get(arn);
+    let actual = opts.empty ? [] : this.#known.get(arn);
     if (!actual) {
       actual = (await this.describe(arn))
         .filter((t) => t.state !== "draining")
