@@ -36,7 +36,7 @@ export interface ApplyContext {
   owned: OwnedResources;
   targets: TargetRegistry;
   /** Set when the stack's target groups are shared with other clusters (multi-cluster-target-group). */
-  record?: TargetRecord | undefined;
+  record?: () => TargetRecord | undefined;
   stackId: string;
   vpcId: string;
   /** ARN of the NLB the stack keeps, when it already exists. */

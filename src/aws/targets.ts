@@ -25,8 +25,11 @@ export interface TargetRecord {
 export interface SyncOptions {
   /** The group was just created: it has no targets, nothing to read. */
   empty?: boolean;
-  /** Set for a group shared with other clusters: only targets recorded here are deregistered. */
-  record?: TargetRecord | undefined;
+  /**
+   * The record to keep, for a group shared with other clusters (only targets recorded there are
+   * deregistered). Asked when the sync starts, not when it is queued: the Service may have changed.
+   */
+  record?: () => TargetRecord | undefined;
 }
 
 export interface SyncResult {
@@ -71,7 +74,7 @@ export class TargetRegistry {
         .map(({ id, port }) => ({ id, port }));
       calls++;
     }
-    const { record } = opts;
+    const record = opts.record?.();
     const changes: SharedTargetChanges = record
       ? planSharedTargets(desired, actual, await record.read(arn))
       : planTargets(desired, actual);

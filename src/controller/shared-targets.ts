@@ -1,16 +1,16 @@
 import type { TargetRecord } from "../aws/targets.ts";
 import { statusCodeOf } from "../kube/client.ts";
-import type { Service, TargetGroupSpec } from "../model/types.ts";
+import { sharesTargetGroups } from "../model/annotations.ts";
+import type { Service } from "../model/types.ts";
 import type { ControllerContext } from "./context.ts";
 import { describeError } from "./describe-error.ts";
 
-/** The record a target group's sync must keep: set only for groups shared with other clusters. */
-export function recordFor(
-  ctx: ControllerContext,
-  svc: Service,
-  groups: readonly Pick<TargetGroupSpec, "multiCluster">[],
-): TargetRecord | undefined {
-  return groups.some((tg) => tg.multiCluster) ? ctx.records.of(svc) : undefined;
+/** The record a target group's sync must keep, looked up from the Service as it is when the sync starts. */
+export function recordFor(ctx: ControllerContext, key: string): () => TargetRecord | undefined {
+  return () => {
+    const svc = ctx.services.get(key);
+    return svc && sharesTargetGroups(svc) ? ctx.records.of(svc) : undefined;
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { applyChanges } from "../aws/apply.ts";
 import { observeStack } from "../aws/observe.ts";
 import { SecurityGroupLookupError } from "../aws/security-groups.ts";
+import { sharesTargetGroups } from "../model/annotations.ts";
 import { build } from "../model/build.ts";
 import {
   alreadyApplied,
@@ -109,7 +110,7 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       elbv2: ctx.aws.elbv2,
       owned: ctx.owned,
       targets: ctx.targets,
-      record: recordFor(ctx, svc, desired.targetGroups),
+      record: recordFor(ctx, key),
       stackId: key,
       vpcId: ctx.vpcId,
       loadBalancerArn: kept?.arn,
@@ -224,14 +225,14 @@ async function syncTargetGroups(
   mayDropRecord: boolean,
 ): Promise<void> {
   ctx.stackTargetGroups.set(key, arns);
-  const record = recordFor(ctx, svc, desired.targetGroups);
+  const record = recordFor(ctx, key);
   for (const tg of desired.targetGroups) {
     const arn = arns.get(tg.id);
     if (!arn) continue;
     if (!alreadySynced.has(tg.id)) await ctx.targets.sync(arn, tg.targets, { record });
     if (tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
   }
-  if (record) await ctx.records.retain(svc, arns.values());
+  if (sharesTargetGroups(svc)) await ctx.records.retain(svc, arns.values());
   else if (mayDropRecord) await dropRecord(ctx, svc, key);
 }
 

@@ -33,7 +33,7 @@ export async function reconcileTargets(ctx: ControllerContext, key: string): Pro
   );
   for (const tg of result.stack.targetGroups) {
     const arn = arns.get(tg.id)!;
-    await ctx.targets.sync(arn, tg.targets, { record: recordFor(ctx, svc, [tg]) });
+    await ctx.targets.sync(arn, tg.targets, { record: recordFor(ctx, key) });
     if (tg.targetType === "ip") ctx.gates.targetsChanged(arn, tg.name);
   }
   return true;

@@ -588,3 +588,14 @@ export function parseAnnotations(service: Service): ParsedAnnotations {
   }
   return { values: values as AnnotationValues, problems };
 }
+
+/**
+ * Whether the Service's target groups are shared with other clusters. Any value but a valid `false`
+ * counts as shared: a mistyped value must never let foreign targets be deregistered.
+ */
+export function sharesTargetGroups(service: Service): boolean {
+  const raw: unknown = service.metadata?.annotations?.[annotationTable.multiClusterTargetGroup.key];
+  if (raw === undefined) return false;
+  const parsed = typeof raw === "string" ? annotationTable.multiClusterTargetGroup.parse(raw) : undefined;
+  return !(parsed?.ok && parsed.value === false);
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { annotationTable, parseAnnotations } from "../../../src/model/annotations.ts";
+import { annotationTable, parseAnnotations, sharesTargetGroups } from "../../../src/model/annotations.ts";
 import { build } from "../../../src/model/build.ts";
 import { stackFingerprint } from "../../../src/model/condition.ts";
 import { lookalikeWarnings } from "../../../src/model/selection.ts";
@@ -70,5 +70,18 @@ describe("multi-cluster-target-group", () => {
 
   it("is no longer reported as an annotation this controller does not support", () => {
     assert.deepEqual(lookalikeWarnings(service({ [KEY]: "true" })), []);
+  });
+});
+
+describe("sharesTargetGroups()", () => {
+  const KEY = "service.beta.kubernetes.io/aws-load-balancer-multi-cluster-target-group";
+  const svc = (annotations: Record<string, string>) =>
+    ({ metadata: { name: "web", namespace: "shop", annotations }, spec: {} }) as Service;
+  it("is false without the annotation or with a valid false, and true for anything else", () => {
+    assert.equal(sharesTargetGroups(svc({})), false);
+    assert.equal(sharesTargetGroups(svc({ [KEY]: "false" })), false);
+    assert.equal(sharesTargetGroups(svc({ [KEY]: "true" })), true);
+    // A mistyped value never lets foreign targets go.
+    assert.equal(sharesTargetGroups(svc({ [KEY]: "ture" })), true);
   });
 });
