@@ -136,14 +136,20 @@ export async function applyChanges(changes: Change[], ctx: ApplyContext): Promis
         }
         break;
       }
-      case "setSecurityGroups":
+      case "setSecurityGroups": {
+        const arn = change.arn || lbArn;
+        if (!arn) throw new Error("setSecurityGroups before the NLB exists");
         await elbv2.send(
           new SetSecurityGroupsCommand({
-            LoadBalancerArn: change.arn,
+            LoadBalancerArn: arn,
             SecurityGroups: change.securityGroups,
+            ...(change.privateLinkInboundRules
+              ? { EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: change.privateLinkInboundRules }
+              : {}),
           }),
         );
         break;
+      }
       case "setSubnets":
         await elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: change.arn, Subnets: change.subnetIds }));
         break;

@@ -85,6 +85,9 @@ export async function observeStack(
       ),
       state: lb.State?.Code,
       securityGroups: lb.SecurityGroups ?? [],
+      ...(lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
+        ? { privateLinkInboundRules: lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic }
+        : {}),
       attributes: attributesToRecord(attrs.Attributes),
       tags: tags.get(arn) ?? {},
     });

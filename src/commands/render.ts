@@ -49,7 +49,7 @@ function describeChange(c: Change): string {
     case "createLoadBalancer":
       return `+ create load balancer ${c.spec.name} (${c.spec.scheme})`;
     case "setSecurityGroups":
-      return `~ set security groups of ${c.arn}: ${c.securityGroups.join(", ")}`;
+      return `~ set security groups of ${c.arn || "the new load balancer"}: ${c.securityGroups.join(", ")}${c.privateLinkInboundRules ? ` (PrivateLink inbound rules ${c.privateLinkInboundRules})` : ""}`;
     case "setSubnets":
       return `~ set subnets ${c.subnetIds.join(",")}`;
     case "setIpAddressType":

@@ -420,6 +420,14 @@ export const annotationTable = {
     example: "on",
     parse: oneOf(["on", "off"]),
   }),
+  inboundRulesOnPrivateLinkTraffic: define<"on" | "off">({
+    suffix: "inbound-sg-rules-on-private-link-traffic",
+    shape: "string",
+    default: "on (AWS's default)",
+    docs: "Whether the NLB's security groups also filter traffic that arrives through AWS PrivateLink (an endpoint service in front of the NLB): `on` or `off`. Needs security groups on the NLB (managed or given). Only set when the annotation is given.",
+    example: "off",
+    parse: oneOf(["on", "off"]),
+  }),
   sourceRanges: define({
     key: "service.beta.kubernetes.io/load-balancer-source-ranges",
     shape: "stringList",

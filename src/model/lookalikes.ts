@@ -11,12 +11,9 @@ import type { Service } from "./types.ts";
 
 /** LBC annotations this controller recognises but does not implement (yet): they are ignored. */
 const NOT_YET_SUPPORTED = new Set(
-  [
-    "inbound-sg-rules-on-private-link-traffic",
-    "enable-prefix-for-ipv6-source-nat",
-    "source-nat-ipv6-prefixes",
-    "minimum-load-balancer-capacity",
-  ].map((suffix) => `${ANNOTATION_PREFIX}${suffix}`),
+  ["enable-prefix-for-ipv6-source-nat", "source-nat-ipv6-prefixes", "minimum-load-balancer-capacity"].map(
+    (suffix) => `${ANNOTATION_PREFIX}${suffix}`,
+  ),
 );
 
 /** Annotations of Classic (and Application) Load Balancers, meaningless for an NLB. */

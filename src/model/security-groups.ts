@@ -47,9 +47,18 @@ export function securityGroupsOf(input: SecurityGroupInput): SecurityGroupsSpec 
   ];
   const settings = [
     ...frontendOnly,
-    ...[annotationTable.securityGroups.key, annotationTable.manageBackendSecurityGroupRules.key].filter(set),
+    ...[
+      annotationTable.securityGroups.key,
+      annotationTable.manageBackendSecurityGroupRules.key,
+      annotationTable.inboundRulesOnPrivateLinkTraffic.key,
+    ].filter(set),
   ];
-  const noted = settings.length > 0 ? { settings } : {};
+  const noted = {
+    ...(settings.length > 0 ? { settings } : {}),
+    ...(values.inboundRulesOnPrivateLinkTraffic
+      ? { privateLinkInboundRules: values.inboundRulesOnPrivateLinkTraffic }
+      : {}),
+  };
   if (values.securityGroups !== undefined) {
     return {
       given: values.securityGroups,

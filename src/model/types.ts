@@ -215,6 +215,8 @@ export interface SecurityGroupsSpec {
   settings?: string[];
   /** Settings that have no effect with given groups (source ranges, prefix lists). */
   ignored?: string[];
+  /** EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, when the Service sets it. */
+  privateLinkInboundRules?: "on" | "off";
 }
 
 /** One problem with a user's manifest: names the object, the field or annotation, the value and what is allowed. */
@@ -251,6 +253,8 @@ export interface ActualLoadBalancer {
   state?: string;
   /** Security group IDs; empty for an NLB created without any (AWS cannot add them later). */
   securityGroups: string[];
+  /** Whether its groups filter PrivateLink traffic, when AWS says (absent means AWS's default, on). */
+  privateLinkInboundRules?: string;
   attributes: Record<string, string>;
   tags: Record<string, string>;
 }

@@ -15,7 +15,13 @@ export type Change =
       subnetMappings: SubnetMapping[];
       securityGroups?: string[];
     }
-  | { kind: "setSecurityGroups"; arn: string; securityGroups: string[] }
+  | {
+      kind: "setSecurityGroups";
+      /** Empty for the NLB this plan creates. */
+      arn: string;
+      securityGroups: string[];
+      privateLinkInboundRules?: "on" | "off";
+    }
   | { kind: "setSubnets"; arn: string; subnetIds: string[] }
   | { kind: "setIpAddressType"; arn: string; ipAddressType: string }
   | { kind: "modifyLoadBalancerAttributes"; arn: string; attributes: Record<string, string> }

@@ -100,25 +100,34 @@ export function plan({
       changes.push({ kind: "updateTags", arn: keep.arn, resource: `target group ${spec.id}`, ...tags });
   }
 
+  const groups = securityGroupIds?.length ? [...new Set(securityGroupIds)] : undefined;
+  const privateLink = desired.securityGroups.privateLinkInboundRules;
   if (!lb) {
     changes.push({
       kind: "createLoadBalancer",
       spec: desired.loadBalancer,
       subnetMappings: subnetMappings ?? subnetIds.map((subnetId) => ({ subnetId })),
-      ...(securityGroupIds?.length ? { securityGroups: [...new Set(securityGroupIds)] } : {}),
+      ...(groups ? { securityGroups: groups } : {}),
     });
+    // CreateLoadBalancer cannot take it; a new NLB enforces the rules (on), so only off needs a call.
+    if (groups && privateLink === "off")
+      changes.push({
+        kind: "setSecurityGroups",
+        arn: "",
+        securityGroups: groups,
+        privateLinkInboundRules: "off",
+      });
   } else {
     changes.push(...loadBalancerChanges(desired, lb, subnetIds));
     // An NLB created without security groups cannot get any (AWS): it is left as it is.
-    if (
-      securityGroupIds?.length &&
-      lb.securityGroups.length > 0 &&
-      !sameSet(securityGroupIds, lb.securityGroups)
-    )
+    const privateLinkDiffers =
+      privateLink !== undefined && privateLink !== (lb.privateLinkInboundRules ?? "on").toLowerCase();
+    if (groups && lb.securityGroups.length > 0 && (!sameSet(groups, lb.securityGroups) || privateLinkDiffers))
       changes.push({
         kind: "setSecurityGroups",
         arn: lb.arn,
-        securityGroups: [...new Set(securityGroupIds)],
+        securityGroups: groups,
+        ...(privateLink ? { privateLinkInboundRules: privateLink } : {}),
       });
   }
 

@@ -445,6 +445,23 @@ describe("security groups", () => {
     assert.deepEqual(await rulesOf(c.vpc.nodeSecurityGroupId), []);
   });
 
+  it("inbound-sg-rules-on-private-link-traffic off is set right after the NLB is created", async () => {
+    await c.kube.core.createNamespacedService({
+      namespace: NS,
+      body: nlbService("web", { annotations: { [`${P}inbound-sg-rules-on-private-link-traffic`]: "off" } }),
+    });
+    c.proxy.resetCalls();
+    const m = await c.startController();
+    const lb = await waitFor("NLB", nlb);
+    await settle(m);
+    const ops = c.proxy.calls.filter((x) => isMutatingCall(x.operation)).map((x) => x.operation);
+    assert.ok(ops.indexOf("CreateLoadBalancer") < ops.indexOf("SetSecurityGroups"), ops.join());
+    const set = c.proxy.calls.find((x) => x.operation === "SetSecurityGroups")!;
+    assert.equal(set.params?.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, "off");
+    assert.equal(set.params?.LoadBalancerArn, lb.LoadBalancerArn);
+    assert.equal(set.params?.["SecurityGroups.member.1"], lb.SecurityGroups?.[0]);
+  });
+
   it("leaves an NLB made without security groups as it is, and says why", async () => {
     // An NLB of this Service made before security groups existed (by LBC or an older controller).
     const svc = await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });

@@ -251,6 +251,7 @@ export const validAnnotationValue: Record<AnnotationField, fc.Arbitrary<string>>
   ),
   manageBackendSecurityGroupRules: padded(caseOf(["true", "false"])),
   icmpForPathMtuDiscovery: padded(caseOf(["on", "off"])),
+  inboundRulesOnPrivateLinkTraffic: padded(caseOf(["on", "off"])),
   securityGroupPrefixLists: joined(
     fc.uniqueArray(
       fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `pl-${hex}`),
@@ -862,11 +863,14 @@ export function simulateApply(actual: ActualStack, changes: readonly Change[], l
       case "setSubnets":
         lbOf(change.arn).subnets = [...change.subnetIds];
         break;
-      case "setSecurityGroups":
-        if (lbOf(change.arn).securityGroups.length === 0)
+      case "setSecurityGroups": {
+        const arn = change.arn || lbArn;
+        if (!arn) throw new AwsRefusal("ValidationError: no load balancer");
+        if (lbOf(arn).securityGroups.length === 0)
           throw new AwsRefusal("InvalidConfigurationRequest: the NLB was created without security groups");
-        lbOf(change.arn).securityGroups = [...change.securityGroups];
+        lbOf(arn).securityGroups = [...change.securityGroups];
         break;
+      }
       case "setIpAddressType":
         lbOf(change.arn).ipAddressType = change.ipAddressType;
         break;

@@ -495,3 +495,46 @@ describe("keepingCurrentSource()", () => {
     assert.deepEqual(Object.fromEntries(out.revoke), { "sg-nodes": ["sgr-old"] });
   });
 });
+
+describe("plan(): inbound-sg-rules-on-private-link-traffic", () => {
+  const desired = (value: "on" | "off") => {
+    const stack = desiredStack();
+    stack.securityGroups = { manageBackendRules: true, privateLinkInboundRules: value };
+    return stack;
+  };
+  const lbWith = (reported?: string) => ({
+    ...convergedStack(),
+    loadBalancers: [
+      actualLb({ securityGroups: ["sg-front"], ...(reported ? { privateLinkInboundRules: reported } : {}) }),
+    ],
+  });
+  const planFor = (value: "on" | "off", actual: ReturnType<typeof lbWith> | typeof emptyStack) =>
+    plan({
+      desired: desired(value),
+      actual,
+      subnetIds: actual.loadBalancers.length === 0 ? ["subnet-aaaa1111"] : [],
+      explicitName: false,
+      securityGroupIds: ["sg-front"],
+    });
+  const emptyStack = { loadBalancers: [], listeners: [], targetGroups: [] };
+
+  it("turns it off on a new NLB right after creating it (CreateLoadBalancer cannot), and leaves on alone", () => {
+    const off = planFor("off", emptyStack).changes;
+    const i = off.findIndex((c) => c.kind === "createLoadBalancer");
+    assert.deepEqual(off[i + 1], {
+      kind: "setSecurityGroups",
+      arn: "",
+      securityGroups: ["sg-front"],
+      privateLinkInboundRules: "off",
+    });
+    assert.ok(!planFor("on", emptyStack).changes.some((c) => c.kind === "setSecurityGroups"));
+  });
+
+  it("changes an existing NLB only when it differs from what AWS reports (unreported means on)", () => {
+    const kinds = (p: ReturnType<typeof planFor>) => p.changes.map((c) => c.kind);
+    assert.deepEqual(kinds(planFor("off", lbWith("on"))), ["setSecurityGroups"]);
+    assert.deepEqual(kinds(planFor("off", lbWith())), ["setSecurityGroups"]);
+    assert.deepEqual(kinds(planFor("off", lbWith("off"))), []);
+    assert.deepEqual(kinds(planFor("on", lbWith())), []);
+  });
+});
