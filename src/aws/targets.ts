@@ -19,7 +19,11 @@ export interface TargetHealth extends Target {
 export interface TargetRecord {
   /** The targets recorded for the group, or undefined when nothing was recorded yet. */
   read(arn: string): Promise<Target[] | undefined>;
-  write(arn: string, targets: Target[]): Promise<void>;
+  /**
+   * Records `targets` in place of `base` (what was read): what was added and removed since `base` is
+   * applied to the entry as stored, so a concurrent writer's changes are kept.
+   */
+  write(arn: string, targets: Target[], base: Target[] | undefined): Promise<void>;
 }
 
 export interface SyncOptions {
@@ -75,11 +79,12 @@ export class TargetRegistry {
       calls++;
     }
     const record = opts.record?.();
+    let recorded: Target[] | undefined;
     const changes: SharedTargetChanges = record
-      ? planSharedTargets(desired, actual, await record.read(arn))
+      ? planSharedTargets(desired, actual, (recorded = await record.read(arn)))
       : planTargets(desired, actual);
     const { register, deregister } = changes;
-    if (record && changes.recordBefore) await record.write(arn, changes.recordBefore);
+    if (record && changes.recordBefore) await record.write(arn, changes.recordBefore, recorded);
     // Register first, so traffic always has somewhere to go while old targets drain.
     for (const batch of batches(register)) {
       await this.#elbv2.send(
@@ -99,7 +104,8 @@ export class TargetRegistry {
       );
       calls++;
     }
-    if (record && changes.recordAfter) await record.write(arn, changes.recordAfter);
+    if (record && changes.recordAfter)
+      await record.write(arn, changes.recordAfter, changes.recordBefore ?? recorded);
     // What the group holds now: foreign targets of a shared group stay in it.
     const gone = new Set(deregister.map(targetKey));
     const now = new Map(

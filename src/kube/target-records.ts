@@ -14,7 +14,8 @@ const WRITE_ATTEMPTS = 4;
 export interface ServiceTargetRecord {
   /** The recorded targets, or undefined when nothing was recorded for the group yet. */
   read(arn: string): Promise<Target[] | undefined>;
-  write(arn: string, targets: Target[]): Promise<void>;
+  /** Records `targets` in place of `base` (what was read), keeping a concurrent writer's changes. */
+  write(arn: string, targets: Target[], base: Target[] | undefined): Promise<void>;
 }
 
 interface Stored {
@@ -50,10 +51,15 @@ export class TargetRecords {
           const raw = (await this.#load(svc))?.data[entryKey(arn)];
           return raw === undefined ? undefined : decodeTargets(raw);
         }),
-      write: (arn, targets) =>
+      write: (arn, targets, base) =>
         this.#serial(svc, () =>
           this.#update(svc, (data) => {
-            data[entryKey(arn)] = encodeTargets(targets);
+            // The difference to what was read goes onto the entry as stored now: after a 409 the
+            // entry may hold another writer's targets, which must not be lost.
+            const raw = data[entryKey(arn)];
+            data[entryKey(arn)] = encodeTargets(
+              mergeTargets(raw === undefined ? [] : decodeTargets(raw), base ?? [], targets),
+            );
           }),
         ),
     };
@@ -215,6 +221,19 @@ export function entryKey(arn: string): string {
 /** `id:port` entries, sorted, comma-separated. */
 export function encodeTargets(targets: readonly Target[]): string {
   return [...new Set(targets.map((t) => `${t.id}:${t.port}`))].sort().join(",");
+}
+
+/** `current` less what `next` drops from `base`, plus all of `next`: another writer's entries stay. */
+export function mergeTargets(
+  current: readonly Target[],
+  base: readonly Target[],
+  next: readonly Target[],
+): Target[] {
+  const keyOfTarget = (t: Target) => `${t.id}:${t.port}`;
+  const after = new Set(next.map(keyOfTarget));
+  const dropped = new Set(base.map(keyOfTarget).filter((k) => !after.has(k)));
+  const kept = current.filter((t) => !dropped.has(keyOfTarget(t)));
+  return [...new Map([...kept, ...next].map((t) => [keyOfTarget(t), t])).values()];
 }
 
 /** The inverse of encodeTargets; an entry that does not parse (edited by hand) is skipped. */

@@ -5,6 +5,7 @@ import {
   decodeTargets,
   encodeTargets,
   entryKey,
+  mergeTargets,
   targetRecordName,
 } from "../../../src/kube/target-records.ts";
 
@@ -61,5 +62,17 @@ describe("the ConfigMap record of registered targets", () => {
       }),
       { seed: 7, numRuns: 200 },
     );
+  });
+});
+
+describe("mergeTargets()", () => {
+  const t = (id: string, port = 80) => ({ id, port });
+  it("is the new list when nobody else wrote", () => {
+    const merged = mergeTargets([t("a"), t("b")], [t("a"), t("b")], [t("b"), t("c")]);
+    assert.deepEqual(encodeTargets(merged), "b:80,c:80");
+  });
+  it("keeps what another writer added after the read, and re-adds ours it dropped", () => {
+    const merged = mergeTargets([t("a"), t("x")], [t("a"), t("b")], [t("b"), t("c")]);
+    assert.deepEqual(encodeTargets(merged), "b:80,c:80,x:80");
   });
 });
