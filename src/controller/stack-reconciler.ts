@@ -11,6 +11,7 @@ import {
   RECONCILED_CONDITION,
   reconciledCondition,
   sameCondition,
+  withoutSecurityGroups,
 } from "../model/condition.ts";
 import { listenerAttributePorts } from "../model/listener-attributes.ts";
 import { isSelected, lookalikeWarnings } from "../model/selection.ts";
@@ -149,7 +150,8 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
       if (!ingressEqual(ingress, svc.status?.loadBalancer?.ingress ?? []))
         await ctx.writer.setIngress(svc, ingress);
     }
-    const condition = reconciledCondition(desired, svc.metadata.generation, new Date());
+    const appliedStack = groups.ids ? desired : withoutSecurityGroups(desired);
+    const condition = reconciledCondition(appliedStack, svc.metadata.generation, new Date());
     if (!sameCondition(currentCondition(svc), condition)) await ctx.writer.setCondition(svc, condition);
     const done = [...changes.changes.map((c) => c.kind), ...groups.done];
     if (done.length > 0) {
@@ -191,7 +193,10 @@ async function unchangedSinceLastApply(
   svc: Service,
   desired: DesiredStack,
 ): Promise<boolean> {
-  if (ctx.fullObserve.has(key) || !alreadyApplied(svc, desired)) return false;
+  if (ctx.fullObserve.has(key)) return false;
+  // An NLB without security groups was applied without them: its backend rules are not ours to sync.
+  const withGroups = alreadyApplied(svc, desired);
+  if (!withGroups && !alreadyApplied(svc, withoutSecurityGroups(desired))) return false;
   const owned = ctx.owned.forStack(key);
   const groups = ctx.owned.targetGroupsById(key);
   if (owned.loadBalancers.length !== 1 || groups.size !== desired.targetGroups.length) return false;
@@ -204,7 +209,7 @@ async function unchangedSinceLastApply(
   const ingress = svc.status?.loadBalancer?.ingress ?? [];
   const hostname = ingress[0]?.hostname;
   if (!hostname || !ingressEqual(desiredIngress(hostname, svc), ingress)) return false;
-  if (!(await syncBackendRules(ctx, key, svc, desired))) return false;
+  if (withGroups && !(await syncBackendRules(ctx, key, svc, desired))) return false;
   await syncTargetGroups(ctx, key, svc, desired, arns, new Set(), false);
   ctx.log.debug({ service: key }, "stack unchanged since last apply; targets checked");
   return true;

@@ -75,6 +75,14 @@ export function currentCondition(service: Service): Condition | undefined {
   return service.status?.conditions?.find((c) => c.type === RECONCILED_CONDITION);
 }
 
+/**
+ * The stack as applied to an NLB made without security groups (AWS cannot add them): nothing about
+ * security groups is managed for it, and its fingerprint says so, so a restart can tell it apart.
+ */
+export function withoutSecurityGroups(stack: DesiredStack): DesiredStack {
+  return { ...stack, securityGroups: { manageBackendRules: false } };
+}
+
 /** True when the Service says its last successful reconcile applied exactly this stack. */
 export function alreadyApplied(service: Service, stack: DesiredStack): boolean {
   const c = currentCondition(service);

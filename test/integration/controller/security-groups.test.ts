@@ -496,5 +496,13 @@ describe("security groups", () => {
     assert.deepEqual(lb?.SecurityGroups ?? [], []);
     assert.deepEqual(await managedGroups(), [], "no group made that nothing could use");
     assert.ok(!c.proxy.calls.some((x) => /SecurityGroup/.test(x.operation) && isMutatingCall(x.operation)));
+
+    // A restart trusts the applied stack (applied without groups) and describes nothing again.
+    c.proxy.resetCalls();
+    await c.startController();
+    await settle(c.controller());
+    const ops = new Set(c.proxy.calls.map((x) => x.operation));
+    assert.ok(!ops.has("DescribeListeners"), `fast path on restart: ${[...ops].join()}`);
+    assert.ok(![...ops].some((op) => isMutatingCall(op)), [...ops].join());
   });
 });
