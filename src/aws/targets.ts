@@ -79,9 +79,9 @@ export class TargetRegistry {
       calls++;
     }
     const record = opts.record?.();
-    let recorded: Target[] | undefined;
+    const recorded = record ? await record.read(arn) : undefined;
     const changes: SharedTargetChanges = record
-      ? planSharedTargets(desired, actual, (recorded = await record.read(arn)))
+      ? planSharedTargets(desired, actual, recorded)
       : planTargets(desired, actual);
     const { register, deregister } = changes;
     if (record && changes.recordBefore) await record.write(arn, changes.recordBefore, recorded);
