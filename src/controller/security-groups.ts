@@ -83,7 +83,7 @@ export async function prepareSecurityGroups(
   let keep: string | undefined;
   if (spec.managed) {
     const managed = spec.managed;
-    const existing = state.groups.find((g) => g.name === managed.name);
+    const existing = managedGroupOf(state, managed.name);
     const id = existing?.id ?? (await createManagedGroup(ctx, managed));
     if (!existing) done.push("createSecurityGroup");
     keep = id;
@@ -161,7 +161,7 @@ export async function syncBackendRules(
   const state =
     fromSnapshot(ctx, key) ?? (await observeSecurityGroups(ctx.aws.ec2, ctx.build.clusterName, key));
   const source = spec.managed
-    ? state.groups.find((g) => g.name === spec.managed?.name)?.id
+    ? managedGroupOf(state, spec.managed.name)?.id
     : (await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []))[0];
   if (!source) return false;
   const { wanted, complete } = await wantedBackendRules(ctx, key, svc, desired, source);
@@ -172,6 +172,20 @@ export async function syncBackendRules(
   await revokeBackend(ctx, key, backend, backendActual, new Set(state.groups.map((g) => g.id)));
   ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
   return true;
+}
+
+/**
+ * The stack's frontend group: ours by name, else one the AWS Load Balancer Controller made for it (same
+ * tags, its own name), which is adopted as it is rather than replaced.
+ */
+function managedGroupOf(
+  state: OwnedSecurityState,
+  name: string,
+): OwnedSecurityState["groups"][number] | undefined {
+  return (
+    state.groups.find((g) => g.name === name) ??
+    state.groups.find((g) => g.tags[RESOURCE_TAG] === SECURITY_GROUP_RESOURCE)
+  );
 }
 
 const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;

@@ -462,6 +462,71 @@ describe("security groups", () => {
     assert.equal(set.params?.["SecurityGroups.member.1"], lb.SecurityGroups?.[0]);
   });
 
+  it("adopts the frontend group the AWS Load Balancer Controller made for the Service", async () => {
+    // LBC v2.6+ gives an NLB a frontend group with the same tags under its own name.
+    const tags = {
+      "elbv2.k8s.aws/cluster": c.clusterName,
+      "service.k8s.aws/stack": "default/web",
+      "service.k8s.aws/resource": "ManagedLBSecurityGroup",
+    };
+    const { GroupId: lbcGroup } = await c.ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: "k8s-default-web-lbcmade01",
+        Description: "[k8s] Managed SecurityGroup for LoadBalancer",
+        VpcId: c.vpc.vpcId,
+        TagSpecifications: [
+          {
+            ResourceType: "security-group",
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          },
+        ],
+      }),
+    );
+    await c.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: lbcGroup,
+        IpPermissions: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+      }),
+    );
+    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
+    const { generatedLoadBalancerName } = await import("../../../src/model/naming.ts");
+    const lbTags = { ...tags, "service.k8s.aws/resource": "LoadBalancer" };
+    await c.elbv2.send(
+      new CreateLoadBalancerCommand({
+        Name: generatedLoadBalancerName(
+          c.clusterName,
+          { metadata: { name: "web", namespace: NS }, spec: {} },
+          "internal",
+        ),
+        Type: "network",
+        Scheme: "internal",
+        Subnets: c.vpc.subnetIds,
+        SecurityGroups: [lbcGroup!],
+        Tags: Object.entries(lbTags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+    c.proxy.resetCalls();
+    const m = await c.startController();
+    await waitFor(
+      "hostname",
+      async () =>
+        (await c.kube.core.readNamespacedService({ name: "web", namespace: NS })).status?.loadBalancer
+          ?.ingress?.[0]?.hostname,
+    );
+    await settle(m);
+    const ops = c.proxy.calls.filter((x) => isMutatingCall(x.operation)).map((x) => x.operation);
+    assert.ok(!ops.includes("CreateSecurityGroup"), ops.join());
+    assert.ok(!ops.includes("SetSecurityGroups"), ops.join());
+    assert.ok(!ops.includes("DeleteSecurityGroup"), ops.join());
+    assert.deepEqual((await nlb())?.SecurityGroups, [lbcGroup]);
+    // The listener rule LBC made (untagged) is left as it is; the node group gets the backend rule.
+    assert.deepEqual((await rulesOf(lbcGroup!)).map(shape), ["tcp:80-80<-0.0.0.0/0"]);
+    const nodePort = await nodePortOf("web");
+    assert.deepEqual((await rulesOf(c.vpc.nodeSecurityGroupId)).map(shape), [
+      `tcp:${nodePort}-${nodePort}<-${lbcGroup}`,
+    ]);
+  });
+
   it("leaves an NLB made without security groups as it is, and says why", async () => {
     // An NLB of this Service made before security groups existed (by LBC or an older controller).
     const svc = await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
