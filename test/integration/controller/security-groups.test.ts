@@ -488,6 +488,31 @@ describe("security groups", () => {
         IpPermissions: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
       }),
     );
+    // And its shared backend group, which the nodes' group lets in.
+    const { GroupId: lbcBackend } = await c.ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: `k8s-traffic-${c.clusterName}`.slice(0, 60),
+        Description: "[k8s] Shared Backend SecurityGroup for LoadBalancer",
+        VpcId: c.vpc.vpcId,
+        TagSpecifications: [
+          {
+            ResourceType: "security-group",
+            Tags: [
+              { Key: "elbv2.k8s.aws/cluster", Value: c.clusterName },
+              { Key: "elbv2.k8s.aws/resource", Value: "backend-sg" },
+            ],
+          },
+        ],
+      }),
+    );
+    await c.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: c.vpc.nodeSecurityGroupId,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 30000, ToPort: 32767, UserIdGroupPairs: [{ GroupId: lbcBackend! }] },
+        ],
+      }),
+    );
     await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
     const { generatedLoadBalancerName } = await import("../../../src/model/naming.ts");
     const lbTags = { ...tags, "service.k8s.aws/resource": "LoadBalancer" };
@@ -501,7 +526,7 @@ describe("security groups", () => {
         Type: "network",
         Scheme: "internal",
         Subnets: c.vpc.subnetIds,
-        SecurityGroups: [lbcGroup!],
+        SecurityGroups: [lbcGroup!, lbcBackend!],
         Tags: Object.entries(lbTags).map(([Key, Value]) => ({ Key, Value })),
       }),
     );
@@ -516,15 +541,18 @@ describe("security groups", () => {
     await settle(m);
     const ops = c.proxy.calls.filter((x) => isMutatingCall(x.operation)).map((x) => x.operation);
     assert.ok(!ops.includes("CreateSecurityGroup"), ops.join());
-    assert.ok(!ops.includes("SetSecurityGroups"), ops.join());
     assert.ok(!ops.includes("DeleteSecurityGroup"), ops.join());
+    // The nodes' group lets the frontend group in before the NLB drops LBC's backend group.
+    assert.ok(ops.indexOf("AuthorizeSecurityGroupIngress") < ops.indexOf("SetSecurityGroups"), ops.join());
     assert.deepEqual((await nlb())?.SecurityGroups, [lbcGroup]);
-    // The listener rule LBC made (untagged) is left as it is; the node group gets the backend rule.
+    // The listener rule LBC made (untagged) is left as it is; the node group gets the backend rule,
+    // and LBC's own rule and group stay: they are not this controller's.
     assert.deepEqual((await rulesOf(lbcGroup!)).map(shape), ["tcp:80-80<-0.0.0.0/0"]);
     const nodePort = await nodePortOf("web");
-    assert.deepEqual((await rulesOf(c.vpc.nodeSecurityGroupId)).map(shape), [
-      `tcp:${nodePort}-${nodePort}<-${lbcGroup}`,
-    ]);
+    assert.deepEqual(
+      (await rulesOf(c.vpc.nodeSecurityGroupId)).map(shape).sort(),
+      [`tcp:${nodePort}-${nodePort}<-${lbcGroup}`, `tcp:30000-32767<-${lbcBackend}`].sort(),
+    );
   });
 
   it("leaves an NLB made without security groups as it is, and says why", async () => {
