@@ -1,14 +1,26 @@
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import { makeClients } from "../aws/clients.ts";
 import { OwnedResources } from "../aws/inventory.ts";
 import { observeStack } from "../aws/observe.ts";
+import { observeSecurityGroups } from "../aws/security-groups.ts";
 import { FlagError, resolveConfig } from "../config.ts";
+import { managedGroupOf } from "../controller/security-groups.ts";
 import { closeKubeConnections, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
 import { build } from "../model/build.ts";
 import { listenerAttributePorts } from "../model/listener-attributes.ts";
 import { isSelected } from "../model/selection.ts";
-import type { BuildConfig, DesiredStack, EndpointSlice, Node, Service } from "../model/types.ts";
-import { replacementMessage } from "../plan/changes.ts";
+import type {
+  ActualStack,
+  BuildConfig,
+  DesiredStack,
+  EndpointSlice,
+  IngressRule,
+  Node,
+  Service,
+} from "../model/types.ts";
+import { type Plan, replacementMessage } from "../plan/changes.ts";
 import { plan } from "../plan/plan.ts";
+import { canHaveSecurityGroups, planRules } from "../plan/security-groups.ts";
 import { readManifests } from "./manifests.ts";
 import { renderChanges, renderStack } from "./render.ts";
 
@@ -109,15 +121,74 @@ async function diff(target: string, buildConfig: BuildConfig, opts: PlanOptions)
     target,
     listenerAttributePorts(result.stack),
   );
-  const changes = plan({
-    desired: result.stack,
+  const explicitName = Boolean(
+    svc.metadata.annotations?.["service.beta.kubernetes.io/aws-load-balancer-name"],
+  );
+  const input = { desired: result.stack, actual, subnetIds: [], explicitName };
+  const first = plan(input);
+  const groups = await securityGroupPreview(
+    aws.ec2,
+    buildConfig.clusterName,
+    target,
+    result.stack,
     actual,
-    subnetIds: [],
-    explicitName: Boolean(svc.metadata.annotations?.["service.beta.kubernetes.io/aws-load-balancer-name"]),
-  });
+    first,
+  );
+  const changes = groups.ids ? plan({ ...input, securityGroupIds: groups.ids }) : first;
   for (const r of changes.replacements) process.stdout.write(`REPLACE ${replacementMessage(r)}\n`);
+  process.stdout.write(groups.lines.map((line) => `${line}\n`).join(""));
   process.stdout.write(renderChanges(changes.changes));
   aws.elbv2.destroy();
   aws.ec2.destroy();
   await closeKubeConnections(kube.config);
+}
+
+/**
+ * What would happen to the NLB's security groups: the managed group (created, or its listener rules
+ * changed) or the given groups' IDs. Backend rules depend on the targets' interfaces and are left to
+ * the reconcile.
+ */
+async function securityGroupPreview(
+  ec2: EC2Client,
+  clusterName: string,
+  target: string,
+  desired: DesiredStack,
+  actual: ActualStack,
+  first: Plan,
+): Promise<{ ids?: string[]; lines: string[] }> {
+  const creates = first.changes.some((c) => c.kind === "createLoadBalancer");
+  const kept = creates ? undefined : actual.loadBalancers[0];
+  if (!canHaveSecurityGroups(kept))
+    return { lines: ["= security groups: none (the NLB was created without any; AWS cannot add them)"] };
+  const spec = desired.securityGroups;
+  if (!spec.managed) {
+    const given = spec.given ?? [];
+    const ids = given.filter((g) => /^sg-[0-9a-f]{8,17}$/.test(g));
+    const names = given.filter((g) => !ids.includes(g));
+    const lines =
+      names.length > 0 ? [`= security group names ${names.join(", ")} are looked up at reconcile`] : [];
+    return names.length > 0 ? { lines } : { ids, lines };
+  }
+  const state = await observeSecurityGroups(ec2, clusterName, target);
+  const group = managedGroupOf(state, spec.managed.name);
+  if (!group)
+    return {
+      lines: [
+        `+ create security group ${spec.managed.name} with ${spec.managed.ingress.length} listener rules`,
+      ],
+    };
+  const rules = planRules(
+    spec.managed.ingress.map((rule) => ({ groupId: group.id, rule })),
+    state.rules.filter((r) => r.groupId === group.id),
+  );
+  const text = (r: IngressRule) => {
+    const src =
+      "cidr" in r.source ? r.source.cidr : "prefixList" in r.source ? r.source.prefixList : r.source.group;
+    return `${r.protocol}:${r.fromPort}${r.toPort !== r.fromPort ? `-${r.toPort}` : ""} from ${src}`;
+  };
+  const lines = [
+    ...[...rules.authorize.values()].flat().map((r) => `+ allow ${text(r)} on ${group.id}`),
+    ...[...rules.revoke.values()].flat().map((id) => `- revoke rule ${id} on ${group.id}`),
+  ];
+  return { ids: [group.id], lines };
 }

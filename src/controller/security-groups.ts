@@ -178,7 +178,7 @@ export async function syncBackendRules(
  * The stack's frontend group: ours by name, else one the AWS Load Balancer Controller made for it (same
  * tags, its own name), which is adopted as it is rather than replaced.
  */
-function managedGroupOf(
+export function managedGroupOf(
   state: OwnedSecurityState,
   name: string,
 ): OwnedSecurityState["groups"][number] | undefined {

@@ -49,6 +49,16 @@ describe("nlb-controller plan --diff against the live stack", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /no changes/);
 
+    // Source ranges change the managed security group's listener rules, nothing else.
+    await annotate(c, "web", { "service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8" });
+    r = await diff();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\+ allow tcp:80 from 10\.0\.0\.0\/8 on sg-[0-9a-f]+$/m);
+    assert.match(r.stdout, /^- revoke rule sgr-[0-9a-f]+ on sg-[0-9a-f]+$/m);
+    await annotate(c, "web", {
+      "service.beta.kubernetes.io/load-balancer-source-ranges": null as unknown as string,
+    });
+
     await annotate(c, "web", {
       "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "30",
       "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
