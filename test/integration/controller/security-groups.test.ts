@@ -13,6 +13,7 @@ import {
 import {
   CreateLoadBalancerCommand,
   DescribeLoadBalancersCommand,
+  DescribeTargetHealthCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mergePatch } from "../../../src/kube/client.ts";
 import { providerID } from "../../../src/sandbox/seed-aws.ts";
@@ -286,6 +287,62 @@ describe("security groups", () => {
     const ops = c.proxy.calls.map((x) => x.operation);
     assert.ok(!ops.includes("DescribeLoadBalancers"), `the target loop did it: ${ops.join()}`);
     assert.ok(ops.indexOf("AuthorizeSecurityGroupIngress") < ops.indexOf("RegisterTargets"), ops.join());
+  });
+
+  it("a backend rule AWS refuses never holds up registering the new target", async () => {
+    await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService("web") });
+    const m = await c.startController();
+    await waitFor("NLB", nlb);
+    await settle(m);
+    // A new node on a group whose rules are full.
+    const { GroupId: full } = await c.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: "full", Description: "full", VpcId: c.vpc.vpcId }),
+    );
+    const image = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [c.vpc.instanceIds[0]!] })))
+      .Reservations![0]!.Instances![0]!.ImageId!;
+    const subnet = c.vpc.subnets[0]!;
+    const instance = (
+      await c.ec2.send(
+        new RunInstancesCommand({
+          ImageId: image,
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: subnet.subnetId,
+          SecurityGroupIds: [full!],
+        }),
+      )
+    ).Instances![0]!;
+    c.proxy.setFaults([
+      {
+        match: { operation: "AuthorizeSecurityGroupIngress" },
+        errorRate: 1,
+        errorCode: "RulesPerSecurityGroupLimitExceeded",
+      },
+    ]);
+    await c.kube.core.createNode({
+      body: {
+        metadata: { name: "node-full" },
+        spec: { providerID: providerID(subnet.zone, instance.InstanceId!) },
+      },
+    });
+    await c.kube.core.patchNodeStatus(
+      { name: "node-full", body: { status: { conditions: [{ type: "Ready", status: "True" }] } } },
+      mergePatch,
+    );
+    const event = await waitFor("FailedBackendSecurityGroupRules", async () =>
+      (await c.kube.core.listNamespacedEvent({ namespace: NS })).items.find(
+        (e) => e.reason === "FailedBackendSecurityGroupRules",
+      ),
+    );
+    assert.match(event.message ?? "", /raise the EC2 quota/);
+    const tg = (await ownedByCluster(c.elbv2, c.clusterName)).targetGroups[0]!;
+    await waitFor("the new node registered anyway", async () => {
+      const health = await c.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.arn }));
+      return health.TargetHealthDescriptions?.some((d) => d.Target?.Id === instance.InstanceId)
+        ? true
+        : undefined;
+    });
+    c.proxy.setFaults([]);
   });
 
   it("ip targets: the pods' network interfaces get the rule on the target port", async () => {
