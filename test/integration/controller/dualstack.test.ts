@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
+import { DescribeSecurityGroupRulesCommand } from "@aws-sdk/client-ec2";
 import { DescribeLoadBalancersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { awsTestEnv } from "../../support/aws.ts";
 import {
@@ -39,6 +40,17 @@ describe("ip-address-type", () => {
       const t = await typeOf();
       return t?.type === "dualstack" ? t : undefined;
     });
+    // The managed group lets IPv6 clients in too.
+    const groupId = (await c.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [first.arn] })))
+      .LoadBalancers?.[0]?.SecurityGroups?.[0];
+    assert.ok(groupId);
+    const rules = (
+      await c.ec2.send(
+        new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
+      )
+    ).SecurityGroupRules?.filter((r) => !r.IsEgress);
+    assert.deepEqual(rules?.map((r) => r.CidrIpv4 ?? r.CidrIpv6).sort(), ["0.0.0.0/0", "::/0"]);
+
     c.proxy.resetCalls();
     await annotate(c, "web", { [KEY]: "ipv4" });
     const second = await waitFor("ipv4 NLB", async () => {
