@@ -1,8 +1,8 @@
 // Parsers for the values of single annotations (the generic shapes live in parse.ts).
 
-import { isIP, SocketAddress } from "node:net";
+import { isIP } from "node:net";
 import { ipv4ToNumber, parseIpv4Cidr } from "./ipv4.ts";
-import { canonicalIpv6 } from "./ipv6.ts";
+import { canonicalIpv6, normalIpv6Cidr } from "./ipv6.ts";
 import {
   charCount,
   fail,
@@ -181,49 +181,13 @@ export const cidrBlocks: Parser<string[]> = list((entry) => {
 /** The canonical form of a CIDR block (IPv6 compressed and lower case), or undefined. */
 export function normalCidr(text: string): string | undefined {
   const slash = text.indexOf("/");
-  if (slash < 0) return undefined;
+  if (slash < 0 || !/^\d{1,3}$/.test(text.slice(slash + 1))) return undefined;
   const address = text.slice(0, slash);
-  const length = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(length)) return undefined;
-  const prefix = Number(length);
+  const prefix = Number(text.slice(slash + 1));
   if (isIP(address) === 4) return parseIpv4Cidr(text) ? `${address}/${prefix}` : undefined;
-  if (isIP(address) !== 6 || address.includes("%") || prefix > 128) return undefined;
-  const socket = new SocketAddress({ address, family: "ipv6" });
-  const bits = ipv6Bits(socket.address);
-  if (bits === undefined || bits.slice(prefix).includes("1")) return undefined;
-  return `${compressIpv6(socket.address)}/${prefix}`;
-}
-
-function ipv6Bits(address: string): string | undefined {
-  const groups = expandIpv6(address);
-  return groups?.map((g) => Number.parseInt(g, 16).toString(2).padStart(16, "0")).join("");
-}
-
-function expandIpv6(address: string): string[] | undefined {
-  if (address.includes(".")) return undefined; // embedded IPv4 is not a CIDR form AWS takes
-  const [head = "", tail] = address.split("::");
-  const left = head === "" ? [] : head.split(":");
-  const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  const missing = 8 - left.length - right.length;
-  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
-  return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill("0"), ...right];
-}
-
-function compressIpv6(address: string): string {
-  const groups = (expandIpv6(address) ?? []).map((g) => Number.parseInt(g, 16).toString(16));
-  let best = { at: -1, length: 0 };
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== "0") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < groups.length && groups[j] === "0") j++;
-    if (j - i > best.length && j - i > 1) best = { at: i, length: j - i };
-    i = j;
-  }
-  if (best.at < 0) return groups.join(":");
-  return `${groups.slice(0, best.at).join(":")}::${groups.slice(best.at + best.length).join(":")}`;
+  // Embedded IPv4 (::ffff:1.2.3.4) is not a form AWS takes in a rule.
+  if (address.includes(".") || text !== text.trim()) return undefined;
+  return normalIpv6Cidr(text);
 }
 
 /** Kept in canonical form, so they compare equal to what AWS reports whatever the user's spelling. */

@@ -9,8 +9,8 @@ export function canonicalIpv6(text: string): string | undefined {
   return new URL(`http://[${text}]/`).hostname.slice(1, -1);
 }
 
-/** `addr/n` as a matcher; undefined when malformed or when host bits are set. */
-export function parseIpv6Cidr(text: string): BlockList | undefined {
+/** `addr/n` in canonical form (`2001:db8::/32`); undefined when malformed or when host bits are set. */
+export function normalIpv6Cidr(text: string): string | undefined {
   const match = /^([^/]+)\/(\d{1,3})$/.exec(text.trim());
   const network = match && canonicalIpv6(match[1]!);
   const prefixLength = Number(match?.[2]);
@@ -18,9 +18,16 @@ export function parseIpv6Cidr(text: string): BlockList | undefined {
   const bits = expandIpv6(network)
     .map((group) => group.toString(2).padStart(16, "0"))
     .join("");
-  if (bits.slice(prefixLength).includes("1")) return undefined;
+  return bits.slice(prefixLength).includes("1") ? undefined : `${network}/${prefixLength}`;
+}
+
+/** `addr/n` as a matcher; undefined when malformed or when host bits are set. */
+export function parseIpv6Cidr(text: string): BlockList | undefined {
+  const normal = normalIpv6Cidr(text);
+  if (normal === undefined) return undefined;
+  const [network = "", length = ""] = normal.split("/");
   const block = new BlockList();
-  block.addSubnet(network, prefixLength, "ipv6");
+  block.addSubnet(network, Number(length), "ipv6");
   return block;
 }
 
@@ -41,11 +48,7 @@ export function ipv6InCidr(address: string, cidr: string): boolean {
 export function ipv6ToBigInt(text: string): bigint | undefined {
   const canonical = canonicalIpv6(text);
   if (canonical === undefined) return undefined;
-  const [head = "", tail] = canonical.split("::");
-  const left = head === "" ? [] : head.split(":");
-  const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
-  return groups.reduce((value, group) => (value << 16n) + BigInt(Number.parseInt(group, 16)), 0n);
+  return expandIpv6(canonical).reduce((value, group) => (value << 16n) + BigInt(group), 0n);
 }
 
 /** Whether AWS reserves the address in the block: the first four and the last, as in IPv4 subnets. */
