@@ -11,6 +11,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
+import { isSecurityGroupId } from "../model/annotation-values.ts";
 import { CLUSTER_TAG, STACK_TAG } from "../model/tags.ts";
 import type { ActualRule, IngressRule, ManagedSecurityGroupSpec } from "../model/types.ts";
 import { errorName, isNotFound } from "./clients.ts";
@@ -250,7 +251,7 @@ export async function resolveSecurityGroups(
   vpcId: string,
   refs: string[],
 ): Promise<string[]> {
-  const names = refs.filter((ref) => !/^sg-[0-9a-f]{8,17}$/.test(ref));
+  const names = refs.filter((ref) => !isSecurityGroupId(ref));
   const byName = new Map<string, string>();
   for (const filter of ["tag:Name", "group-name"]) {
     const missing = names.filter((n) => !byName.has(n));

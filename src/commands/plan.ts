@@ -6,8 +6,10 @@ import { observeSecurityGroups } from "../aws/security-groups.ts";
 import { FlagError, resolveConfig } from "../config.ts";
 import { managedGroupOf } from "../controller/security-groups.ts";
 import { closeKubeConnections, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
+import { isSecurityGroupId } from "../model/annotation-values.ts";
 import { build } from "../model/build.ts";
 import { listenerAttributePorts } from "../model/listener-attributes.ts";
+import { sourceText } from "../model/security-groups.ts";
 import { isSelected } from "../model/selection.ts";
 import type {
   ActualStack,
@@ -19,7 +21,7 @@ import type {
   Service,
 } from "../model/types.ts";
 import { type Plan, replacementMessage } from "../plan/changes.ts";
-import { plan } from "../plan/plan.ts";
+import { keptLoadBalancer, plan } from "../plan/plan.ts";
 import { canHaveSecurityGroups, planRules } from "../plan/security-groups.ts";
 import { readManifests } from "./manifests.ts";
 import { renderChanges, renderStack } from "./render.ts";
@@ -156,14 +158,12 @@ async function securityGroupPreview(
   actual: ActualStack,
   first: Plan,
 ): Promise<{ ids?: string[]; lines: string[] }> {
-  const creates = first.changes.some((c) => c.kind === "createLoadBalancer");
-  const kept = creates ? undefined : actual.loadBalancers[0];
-  if (!canHaveSecurityGroups(kept))
+  if (!canHaveSecurityGroups(keptLoadBalancer(first, actual.loadBalancers)))
     return { lines: ["= security groups: none (the NLB was created without any; AWS cannot add them)"] };
   const spec = desired.securityGroups;
   if (!spec.managed) {
     const given = spec.given ?? [];
-    const ids = given.filter((g) => /^sg-[0-9a-f]{8,17}$/.test(g));
+    const ids = given.filter(isSecurityGroupId);
     const names = given.filter((g) => !ids.includes(g));
     const lines =
       names.length > 0 ? [`= security group names ${names.join(", ")} are looked up at reconcile`] : [];
@@ -181,11 +181,8 @@ async function securityGroupPreview(
     spec.managed.ingress.map((rule) => ({ groupId: group.id, rule })),
     state.rules.filter((r) => r.groupId === group.id),
   );
-  const text = (r: IngressRule) => {
-    const src =
-      "cidr" in r.source ? r.source.cidr : "prefixList" in r.source ? r.source.prefixList : r.source.group;
-    return `${r.protocol}:${r.fromPort}${r.toPort !== r.fromPort ? `-${r.toPort}` : ""} from ${src}`;
-  };
+  const text = (r: IngressRule) =>
+    `${r.protocol}:${r.fromPort}${r.toPort !== r.fromPort ? `-${r.toPort}` : ""} from ${sourceText(r.source)}`;
   const lines = [
     ...[...rules.authorize.values()].flat().map((r) => `+ allow ${text(r)} on ${group.id}`),
     ...[...rules.revoke.values()].flat().map((id) => `- revoke rule ${id} on ${group.id}`),

@@ -1,3 +1,4 @@
+import { sourceText } from "../model/security-groups.ts";
 import type { DesiredStack } from "../model/types.ts";
 import type { Change } from "../plan/changes.ts";
 
@@ -11,9 +12,9 @@ export function renderStack(stack: DesiredStack): string {
   const sg = stack.securityGroups;
   const backend = sg.manageBackendRules ? "backend rules managed" : "backend rules not managed";
   if (sg.managed) {
-    const sources = (r: (typeof sg.managed.ingress)[number]) =>
-      "cidr" in r.source ? r.source.cidr : "prefixList" in r.source ? r.source.prefixList : r.source.group;
-    const rules = sg.managed.ingress.map((r) => `${r.protocol}:${r.fromPort}<-${sources(r)}`).join(" ");
+    const rules = sg.managed.ingress
+      .map((r) => `${r.protocol}:${r.fromPort}<-${sourceText(r.source)}`)
+      .join(" ");
     lines.push(`  security group ${sg.managed.name} (managed; ${backend})  ${rules}`);
   } else if (sg.given) {
     lines.push(`  security groups ${sg.given.join(",")} (given; ${backend})`);

@@ -25,7 +25,7 @@ import type { ActualRule, DesiredStack, Service, TargetSecurityGroup } from "../
 import {
   backendRulesFor,
   handOverShared,
-  keepingCurrentSource,
+  planBackendRules,
   planRules,
   type RuleChanges,
   type WantedRule,
@@ -84,7 +84,7 @@ export async function prepareSecurityGroups(
   if (spec.managed) {
     const managed = spec.managed;
     const existing = managedGroupOf(state, managed.name);
-    const id = existing?.id ?? (await createManagedGroup(ctx, managed));
+    const id = existing?.id ?? (await createSecurityGroup(ctx.aws.ec2, managed, ctx.vpcId));
     if (!existing) done.push("createSecurityGroup");
     keep = id;
     const frontend = planRules(
@@ -101,15 +101,12 @@ export async function prepareSecurityGroups(
     ids = await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []);
   }
 
-  const backendActual = state.rules.filter((r) => r.tags[RESOURCE_TAG] === BACKEND_RULE_RESOURCE);
+  const backendActual = backendRulesOf(state);
   let backend: RuleChanges = planRules([], backendActual);
   const source = ids[0];
   if (spec.manageBackendRules && source) {
-    const { wanted, complete } = await wantedBackendRules(ctx, key, svc, desired, source);
-    backend = planRules(wanted, backendActual);
-    if (!complete) backend = keepingCurrentSource(backend, backendActual, source);
-    note("authorizeBackendRule", await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE)));
-    ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
+    backend = await authorizeBackend(ctx, key, svc, desired, source, backendActual);
+    note("authorizeBackendRule", [...backend.authorize.values()].flat().length);
   } else {
     ctx.backendRules.delete(key);
   }
@@ -164,14 +161,32 @@ export async function syncBackendRules(
     ? managedGroupOf(state, spec.managed.name)?.id
     : (await resolveSecurityGroups(ctx.aws.ec2, ctx.vpcId, spec.given ?? []))[0];
   if (!source) return false;
-  const { wanted, complete } = await wantedBackendRules(ctx, key, svc, desired, source);
-  const backendActual = state.rules.filter((r) => r.tags[RESOURCE_TAG] === BACKEND_RULE_RESOURCE);
-  const planned = planRules(wanted, backendActual);
-  const backend = complete ? planned : keepingCurrentSource(planned, backendActual, source);
-  await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
+  const backendActual = backendRulesOf(state);
+  const backend = await authorizeBackend(ctx, key, svc, desired, source, backendActual);
   await revokeBackend(ctx, key, backend, backendActual, new Set(state.groups.map((g) => g.id)));
-  ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
   return true;
+}
+
+const backendRulesOf = (state: OwnedSecurityState): ActualRule[] =>
+  state.rules.filter((r) => r.tags[RESOURCE_TAG] === BACKEND_RULE_RESOURCE);
+
+/**
+ * Plans the backend rules from `source`, adds the missing ones and records them for the target loop;
+ * returns the plan, whose revocations the caller makes once nothing relies on them any more.
+ */
+async function authorizeBackend(
+  ctx: ControllerContext,
+  key: string,
+  svc: Service,
+  desired: DesiredStack,
+  source: string,
+  actual: ActualRule[],
+): Promise<RuleChanges> {
+  const { wanted, complete } = await wantedBackendRules(ctx, key, svc, desired, source);
+  const backend = planBackendRules(wanted, actual, source, complete);
+  await authorizeAll(ctx, backend, ruleTags(ctx, key, BACKEND_RULE_RESOURCE));
+  ctx.backendRules.set(key, { source, have: new Set(wanted.map((w) => ruleKey(w.groupId, w.rule))) });
+  return backend;
 }
 
 /**
@@ -319,13 +334,6 @@ async function wantedBackendRules(
   if (unresolved.length > 0) ctx.unresolvedTargets.set(key, signature);
   else ctx.unresolvedTargets.delete(key);
   return { wanted, complete: unresolved.length === 0 };
-}
-
-async function createManagedGroup(
-  ctx: ControllerContext,
-  managed: NonNullable<DesiredStack["securityGroups"]["managed"]>,
-): Promise<string> {
-  return createSecurityGroup(ctx.aws.ec2, managed, ctx.vpcId);
 }
 
 /** Returns how many rules were asked for. */

@@ -20,7 +20,7 @@ import { chooseSubnets, subnetMappings } from "../model/subnets.ts";
 import { FINALIZER, RESOURCE_TAG } from "../model/tags.ts";
 import type { DesiredStack, Service } from "../model/types.ts";
 import { replacementMessage, type SubnetMapping } from "../plan/changes.ts";
-import { plan, planDeletion } from "../plan/plan.ts";
+import { keptLoadBalancer, plan, planDeletion } from "../plan/plan.ts";
 import { canHaveSecurityGroups } from "../plan/security-groups.ts";
 import type { ControllerContext } from "./context.ts";
 import { describeError } from "./describe-error.ts";
@@ -86,16 +86,11 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
     );
     const explicitName = Boolean(svc.metadata.annotations?.[NAME_ANNOTATION]);
     const first = plan({ desired, actual, subnetIds: [], explicitName });
-    const creates = first.changes.some((c) => c.kind === "createLoadBalancer");
-    const kept = creates
-      ? undefined
-      : actual.loadBalancers.find(
-          (lb) => !first.changes.some((c) => c.kind === "deleteLoadBalancer" && c.arn === lb.arn),
-        );
+    const kept = keptLoadBalancer(first, actual.loadBalancers);
     // Subnets are looked up only when the NLB is to be created or the annotation names them, and
     // before anything is written: a Service whose subnets do not fit gets nothing in AWS.
     const subnets =
-      desired.loadBalancer.subnets || creates ? await subnetsFor(ctx, desired) : { subnetIds: [] };
+      desired.loadBalancer.subnets || !kept ? await subnetsFor(ctx, desired) : { subnetIds: [] };
     const groups = await prepareSecurityGroups(ctx, key, svc, desired, canHaveSecurityGroups(kept));
     const changes = plan({
       desired,

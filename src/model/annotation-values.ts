@@ -150,6 +150,9 @@ export const ipv4Addresses: Parser<string[]> = list(
 
 const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 
+/** An entry of the security-groups annotation that is an ID (any other is a name to look up). */
+export const isSecurityGroupId = (ref: string): boolean => SECURITY_GROUP_ID.test(ref);
+
 /** A security group ID, or else a group name (resolved in the VPC later), as LBC accepts both. */
 export const securityGroupRefs: Parser<string[]> = list(
   (entry) =>

@@ -45,7 +45,7 @@ export function ipv6InCidr(address: string, cidr: string): boolean {
 }
 
 /** An IPv6 address as a 128-bit number; undefined unless it is one. */
-export function ipv6ToBigInt(text: string): bigint | undefined {
+function ipv6ToBigInt(text: string): bigint | undefined {
   const canonical = canonicalIpv6(text);
   if (canonical === undefined) return undefined;
   return expandIpv6(canonical).reduce((value, group) => (value << 16n) + BigInt(group), 0n);

@@ -203,6 +203,11 @@ export function targetSecurityGroup(
   };
 }
 
+/** The CIDR block, prefix list ID or security group ID a rule admits. */
+export function sourceText(source: RuleSource): string {
+  return "cidr" in source ? source.cidr : "prefixList" in source ? source.prefixList : source.group;
+}
+
 export function ruleKey(groupId: string, rule: IngressRule): string {
   const s = rule.source;
   const source = "cidr" in s ? `cidr:${s.cidr}` : "prefixList" in s ? `pl:${s.prefixList}` : `sg:${s.group}`;

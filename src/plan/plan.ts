@@ -187,6 +187,17 @@ export function plan({
   return { changes, replacements };
 }
 
+/** The NLB a plan keeps: none when it creates one, else the one it does not delete. */
+export function keptLoadBalancer(
+  { changes }: Plan,
+  loadBalancers: ActualLoadBalancer[],
+): ActualLoadBalancer | undefined {
+  if (changes.some((c) => c.kind === "createLoadBalancer")) return undefined;
+  return loadBalancers.find(
+    (lb) => !changes.some((c) => c.kind === "deleteLoadBalancer" && c.arn === lb.arn),
+  );
+}
+
 /** Every change that removes the stack: NLBs first (their listeners go with them), then target groups. */
 export function planDeletion(actual: ActualStack): Plan {
   const changes: Change[] = [

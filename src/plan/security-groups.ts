@@ -39,10 +39,6 @@ export function planRules(wanted: WantedRule[], actual: ActualRule[]): RuleChang
   return { authorize, revoke };
 }
 
-export function isEmpty(changes: RuleChanges): boolean {
-  return changes.authorize.size === 0 && changes.revoke.size === 0;
-}
-
 export interface BackendRules {
   wanted: WantedRule[];
   /** Targets whose security group could not be chosen, with why. */
@@ -165,4 +161,18 @@ export function keepingCurrentSource(
     if (rest.length > 0) revoke.set(groupId, rest);
   }
   return { authorize: changes.authorize, revoke };
+}
+
+/**
+ * The backend rule changes: while some targets' groups are unknown (`complete` false), rules from the
+ * current source stay, since a target whose interface could not be looked up may be behind one.
+ */
+export function planBackendRules(
+  wanted: WantedRule[],
+  actual: ActualRule[],
+  source: string,
+  complete: boolean,
+): RuleChanges {
+  const planned = planRules(wanted, actual);
+  return complete ? planned : keepingCurrentSource(planned, actual, source);
 }

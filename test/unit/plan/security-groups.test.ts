@@ -7,9 +7,9 @@ import {
   backendRulesFor,
   canHaveSecurityGroups,
   handOverShared,
-  isEmpty,
   keepingCurrentSource,
   planRules,
+  type RuleChanges,
   type WantedRule,
 } from "../../../src/plan/security-groups.ts";
 import { actualLb, convergedStack, desiredStack, TCP_CHECK, targetGroup } from "./fixtures.ts";
@@ -22,6 +22,7 @@ const tcp = (port: number, cidr = "0.0.0.0/0", toPort = port): IngressRule => ({
 });
 const actual = (id: string, groupId: string, rule: IngressRule): ActualRule => ({ id, groupId, ...rule });
 const want = (groupId: string, rule: IngressRule): WantedRule => ({ groupId, rule });
+const isEmpty = (changes: RuleChanges) => changes.authorize.size === 0 && changes.revoke.size === 0;
 const entries = <T>(map: Map<string, T>) => Object.fromEntries(map);
 
 describe("planRules", () => {
