@@ -73,6 +73,31 @@ describe("security groups", () => {
   };
   const nodePortOf = async (name: string) =>
     (await c.kube.core.readNamespacedService({ name, namespace: NS })).spec!.ports![0]!.nodePort!;
+  /** A new worker in the first subnet with these security groups, as a node group would add one. */
+  const runInstance = async (groups: string[]) => {
+    const image = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [c.vpc.instanceIds[0]!] })))
+      .Reservations![0]!.Instances![0]!.ImageId!;
+    const out = await c.ec2.send(
+      new RunInstancesCommand({
+        ImageId: image,
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: c.vpc.subnets[0]!.subnetId,
+        SecurityGroupIds: groups,
+      }),
+    );
+    return out.Instances![0]!;
+  };
+  /** Its Node, Ready, as kubelet would register it. */
+  const addReadyNode = async (name: string, instanceId: string) => {
+    await c.kube.core.createNode({
+      body: { metadata: { name }, spec: { providerID: providerID(c.vpc.subnets[0]!.zone, instanceId) } },
+    });
+    await c.kube.core.patchNodeStatus(
+      { name, body: { status: { conditions: [{ type: "Ready", status: "True" }] } } },
+      mergePatch,
+    );
+  };
   const reasons = async () =>
     (await c.kube.core.listNamespacedEvent({ namespace: NS })).items.map((e) => e.reason);
 
@@ -247,31 +272,9 @@ describe("security groups", () => {
       ).GroupId!;
     const tagged = await group("nodes-b", { [`kubernetes.io/cluster/${c.clusterName}`]: "owned" });
     const other = await group("ssh", {});
-    const image = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [c.vpc.instanceIds[0]!] })))
-      .Reservations![0]!.Instances![0]!.ImageId!;
-    const subnet = c.vpc.subnets[0]!;
-    const instance = (
-      await c.ec2.send(
-        new RunInstancesCommand({
-          ImageId: image,
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: subnet.subnetId,
-          SecurityGroupIds: [tagged, other],
-        }),
-      )
-    ).Instances![0]!;
+    const instance = await runInstance([tagged, other]);
     c.proxy.resetCalls();
-    await c.kube.core.createNode({
-      body: {
-        metadata: { name: "node-b" },
-        spec: { providerID: providerID(subnet.zone, instance.InstanceId!) },
-      },
-    });
-    await c.kube.core.patchNodeStatus(
-      { name: "node-b", body: { status: { conditions: [{ type: "Ready", status: "True" }] } } },
-      mergePatch,
-    );
+    await addReadyNode("node-b", instance.InstanceId!);
     await waitFor("rules on the tagged group", async () => {
       const got = (await rulesOf(tagged)).map(shape).sort();
       const [low, high] = [Math.min(nodePort, health), Math.max(nodePort, health)];
@@ -298,20 +301,7 @@ describe("security groups", () => {
     const { GroupId: full } = await c.ec2.send(
       new CreateSecurityGroupCommand({ GroupName: "full", Description: "full", VpcId: c.vpc.vpcId }),
     );
-    const image = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [c.vpc.instanceIds[0]!] })))
-      .Reservations![0]!.Instances![0]!.ImageId!;
-    const subnet = c.vpc.subnets[0]!;
-    const instance = (
-      await c.ec2.send(
-        new RunInstancesCommand({
-          ImageId: image,
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: subnet.subnetId,
-          SecurityGroupIds: [full!],
-        }),
-      )
-    ).Instances![0]!;
+    const instance = await runInstance([full!]);
     c.proxy.setFaults([
       {
         match: { operation: "AuthorizeSecurityGroupIngress" },
@@ -319,16 +309,7 @@ describe("security groups", () => {
         errorCode: "RulesPerSecurityGroupLimitExceeded",
       },
     ]);
-    await c.kube.core.createNode({
-      body: {
-        metadata: { name: "node-full" },
-        spec: { providerID: providerID(subnet.zone, instance.InstanceId!) },
-      },
-    });
-    await c.kube.core.patchNodeStatus(
-      { name: "node-full", body: { status: { conditions: [{ type: "Ready", status: "True" }] } } },
-      mergePatch,
-    );
+    await addReadyNode("node-full", instance.InstanceId!);
     const event = await waitFor("FailedBackendSecurityGroupRules", async () =>
       (await c.kube.core.listNamespacedEvent({ namespace: NS })).items.find(
         (e) => e.reason === "FailedBackendSecurityGroupRules",
