@@ -64,6 +64,7 @@ export function makeKubeApis(config: KubeConfig): KubeApis {
 
 export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 export const strategicMergePatch = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
+export const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 
 export function statusCodeOf(err: unknown): number | undefined {
   if (err && typeof err === "object") {

@@ -4,13 +4,14 @@ import type { SeededInstance } from "./seed-aws.ts";
 
 export const DEMO_NAMESPACE = "demo";
 
-/** Nodes for the seeded instances: Ready, with the providerID EKS would give them. */
-export async function createNodes(core: CoreV1Api, instances: SeededInstance[]): Promise<void> {
+/** Nodes for the seeded instances: Ready, with the providerID EKS would give them. Returns their names. */
+export async function createNodes(core: CoreV1Api, instances: SeededInstance[]): Promise<string[]> {
+  const names = instances.map((_, i) => `ip-10-0-${i}-10.ec2.internal`);
   for (const [i, inst] of instances.entries()) {
     await core.createNode({
       body: {
         metadata: {
-          name: `ip-10-0-${i}-10.ec2.internal`,
+          name: names[i],
           labels: { "topology.kubernetes.io/zone": inst.zone, "kubernetes.io/os": "linux" },
         },
         spec: { providerID: inst.providerID },
@@ -32,7 +33,7 @@ export async function createNodes(core: CoreV1Api, instances: SeededInstance[]):
   for (const [i, inst] of instances.entries()) {
     await core.patchNodeStatus(
       {
-        name: `ip-10-0-${i}-10.ec2.internal`,
+        name: names[i] as string,
         body: {
           status: {
             conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
@@ -43,6 +44,7 @@ export async function createNodes(core: CoreV1Api, instances: SeededInstance[]):
       mergePatch,
     );
   }
+  return names;
 }
 
 /** Two Services: `web` (instance targets, externalTrafficPolicy Local) and `api` (ip targets). */

@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { startSupervised } from "./supervised-process.ts";
 
 /** A running `moto_server` process. */
 export interface Moto {
@@ -57,44 +57,6 @@ export function findExecutable(command: string, pathList = process.env.PATH ?? "
   return undefined;
 }
 
-const running = new Set<ChildProcess>();
-let exitHooksInstalled = false;
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {}
-}
-
-/**
- * moto runs in its own process group (so a stop reaches any children), which also means a Ctrl-C
- * or SIGTERM aimed at us does not reach it: kill it on the way out, whichever way that is.
- */
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  process.on("exit", () => {
-    for (const child of running) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
-  });
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    const onSignal = (): void => {
-      // Somebody else handles this signal and is responsible for stopping us; the exit hook remains.
-      if (process.listenerCount(signal) > 1) return;
-      for (const child of running) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
-/**
- * The shell forks a watchdog that kills moto when our end of its stdin closes (that is, when this
- * process is gone, even by SIGKILL), then execs moto_server in its own place, so the pid we hold
- * is moto's. `$$` inside the subshell is the outer shell's pid, which the exec hands to moto.
- */
-const WATCHDOG_SCRIPT = 'exec 3<&0 </dev/null; (read _line <&3; kill "$$" 2>/dev/null) & exec "$@" 3<&-';
-
 /** Starts `moto_server` on a free loopback port and waits until it answers. */
 export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
   const executable = findExecutable("moto_server");
@@ -104,78 +66,27 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
   const stopGraceMs = options.stopGraceMs ?? 3_000;
   const startedAt = performance.now();
 
-  installExitHooks();
-  const child = spawn(
-    "/bin/sh",
-    ["-c", WATCHDOG_SCRIPT, "sh", executable, "-H", host, "-p", String(options.port ?? 0)],
-    {
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, PYTHONUNBUFFERED: "1" },
-    },
-  );
-  const pid = child.pid;
-  if (pid === undefined) throw new Error("moto_server could not be spawned");
-  running.add(child);
-
-  const tail: string[] = [];
   let announcedUrl: string | undefined;
-  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exitInfo = { code, signal };
-      running.delete(child);
-      // Reap the watchdog subshell, which outlives moto in the same group.
-      killGroup(pid, "SIGKILL");
-      resolve();
-    });
+  const child = startSupervised(executable, ["-H", host, "-p", String(options.port ?? 0)], {
+    env: { ...process.env, PYTHONUNBUFFERED: "1" },
+    log: (line) => {
+      const match = /Running on (http:\/\/\S+)/.exec(line);
+      if (match?.[1] !== undefined && announcedUrl === undefined) announcedUrl = match[1];
+      options.log?.(line);
+    },
   });
-  const onLine = (line: string): void => {
-    tail.push(line);
-    if (tail.length > 20) tail.shift();
-    const match = /Running on (http:\/\/\S+)/.exec(line);
-    if (match?.[1] !== undefined && announcedUrl === undefined) announcedUrl = match[1];
-    options.log?.(line);
-  };
-  for (const stream of [child.stdout, child.stderr]) {
-    let pending = "";
-    stream?.setEncoding("utf8");
-    stream?.on("data", (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) onLine(line.trimEnd());
-    });
-  }
-  // Never let a forgotten server keep this process alive; the exit hook then kills it.
-  child.unref();
-  for (const stream of [child.stdin, child.stdout, child.stderr]) {
-    (stream as unknown as { unref?: () => void } | null)?.unref?.();
-  }
-
-  const stop = async (): Promise<void> => {
-    if (exitInfo !== undefined) return;
-    killGroup(pid, "SIGTERM");
-    const graceOver = new AbortController();
-    const grace = sleep(stopGraceMs, "grace", { signal: graceOver.signal }).catch(() => "exited");
-    const first = await Promise.race([exited.then(() => "exited"), grace]);
-    graceOver.abort();
-    if (first === "grace") {
-      killGroup(pid, "SIGKILL");
-      await exited;
-    }
-  };
+  const stop = () => child.stop(stopGraceMs);
 
   try {
     const givenUrl = options.port ? `http://${host}:${options.port}` : undefined;
     const url = await waitUntilAnswering(
       () => announcedUrl ?? givenUrl,
-      () => exitInfo,
+      () => child.exitInfo(),
       deadline,
     );
     const moto: Moto = {
       url,
-      pid,
+      pid: child.pid,
       startupMs: Math.round(performance.now() - startedAt),
       reset: () => resetMoto(url),
       stop,
@@ -183,7 +94,8 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
     return moto;
   } catch (error) {
     await stop();
-    if (exitInfo?.code === 127) throw new MotoNotFoundError();
+    if (child.exitInfo()?.code === 127) throw new MotoNotFoundError();
+    const tail = child.tail();
     const detail = tail.length > 0 ? `\n--- moto_server output (last lines) ---\n${tail.join("\n")}` : "";
     throw new Error(`${(error as Error).message}${detail}`);
   }

@@ -1,7 +1,9 @@
 /**
- * One controller under test: a Kubernetes API (the emulator, or a real cluster via KUBECONFIG), an AWS
- * endpoint behind the fault proxy (which records every call), a seeded VPC with worker Nodes, and the
- * Manager itself with a short batch window.
+ * One controller under test: a Kubernetes API (the real control plane, the emulator, or a cluster
+ * of yours via KUBECONFIG: see kube-backend.ts), an AWS endpoint behind the fault proxy (which
+ * records every call), a seeded VPC with worker Nodes, and the Manager itself with a short batch
+ * window. On the real control plane the controller runs as the chart's ServiceAccount, under the
+ * RBAC the chart renders, and reaches the API through a proxy that can inject faults.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,37 +22,113 @@ import { resolveConfig } from "../../src/config.ts";
 import { Manager } from "../../src/controller/manager.ts";
 import { type KubeApis, loadKubeConfig, makeKubeApis, mergePatch } from "../../src/kube/client.ts";
 import { makeLogger } from "../../src/observability/logger.ts";
+import type { Faults } from "../../src/sandbox/apiserver/faults.ts";
 import { type ApiServer, startApiServer } from "../../src/sandbox/apiserver/index.ts";
 import { createNodes } from "../../src/sandbox/demo.ts";
 import { ec2Client, elbv2Client, resetAws, type SeededVpc, seedVpc } from "./aws.ts";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.ts";
+import {
+  CHART_NAMESPACE,
+  controllerToken,
+  emptyCluster,
+  type KubeBackendKind,
+  kubeBackendKind,
+  sharedControlPlane,
+} from "./kube-backend.ts";
+import { type KubeFaultProxy, startKubeFaultProxy } from "./kube-fault-proxy.ts";
 
 export interface TestCluster {
-  /** The emulator; undefined when the suite runs against a real cluster (KUBECONFIG). */
+  backend: KubeBackendKind;
+  /** The emulator; undefined on the real control plane or a cluster of yours. */
   api: ApiServer | undefined;
+  /** Admin access, for the test's own reads and writes. */
   kube: KubeApis;
+  /** The admin kubeconfig (what a user running `plan --diff` or kubectl has). */
   kubeconfig: string;
+  /** What the controller runs with: the chart's ServiceAccount on the real control plane, else admin. */
+  controllerKubeconfig: string;
+  /** Faults on the controller's way to the API; undefined on a cluster of yours. */
+  kubeFaults: Faults | undefined;
+  /** The proxy the controller reaches the real API through, with its request log. */
+  kubeProxy: KubeFaultProxy | undefined;
   proxy: FaultProxy;
   elbv2: ElasticLoadBalancingV2Client;
   ec2: EC2Client;
   vpc: SeededVpc;
   clusterName: string;
+  /** Names of the worker Nodes, in the order of vpc.instances. */
+  nodeNames: string[];
   /** Starts (or restarts) a controller; the previous one, if any, is stopped first. */
   startController(flags?: Record<string, string | boolean>): Promise<Manager>;
   controller(): Manager;
   close(): Promise<void>;
 }
 
+export interface TestClusterOptions {
+  nodes?: number;
+  /** Chart values the controller's RBAC is rendered with (real control plane), e.g. `{rbac: {multiClusterTargetGroups: true}}`. */
+  chartValues?: Record<string, unknown>;
+}
+
 let counter = 0;
 
-export async function startTestCluster(opts: { nodes?: number } = {}): Promise<TestCluster> {
+interface KubeSide {
+  api: ApiServer | undefined;
+  kubeconfig: string;
+  controllerKubeconfig: string;
+  kubeProxy: KubeFaultProxy | undefined;
+  kubeFaults: Faults | undefined;
+}
+
+async function startKubeSide(
+  backend: KubeBackendKind,
+  dir: string,
+  opts: TestClusterOptions,
+): Promise<KubeSide> {
+  if (backend === "emulator") {
+    const api = await startApiServer({ host: "127.0.0.1", port: 0 });
+    const kubeconfig = join(dir, "kubeconfig");
+    await api.writeKubeconfig(kubeconfig);
+    return {
+      api,
+      kubeconfig,
+      controllerKubeconfig: kubeconfig,
+      kubeProxy: undefined,
+      kubeFaults: api.faults,
+    };
+  }
+  if (backend === "external") {
+    const kubeconfig = process.env.KUBECONFIG as string;
+    await emptyCluster(makeKubeApis(loadKubeConfig(kubeconfig)));
+    return {
+      api: undefined,
+      kubeconfig,
+      controllerKubeconfig: kubeconfig,
+      kubeProxy: undefined,
+      kubeFaults: undefined,
+    };
+  }
+  const cp = await sharedControlPlane();
+  await emptyCluster(makeKubeApis(loadKubeConfig(cp.adminKubeconfig)));
+  const kubeProxy = await startKubeFaultProxy(cp);
+  const { name, token } = await controllerToken(cp, opts.chartValues);
+  const controllerKubeconfig = await cp.writeKubeconfig(`${name}-via-proxy`, token, kubeProxy.url);
+  return {
+    api: undefined,
+    kubeconfig: cp.adminKubeconfig,
+    controllerKubeconfig,
+    kubeProxy,
+    kubeFaults: kubeProxy.faults,
+  };
+}
+
+export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
   await resetAws();
+  const backend = kubeBackendKind();
   const clusterName = `it-${process.pid}-${++counter}`;
   const dir = mkdtempSync(join(tmpdir(), "nlb-it-"));
-  const api = process.env.KUBECONFIG ? undefined : await startApiServer({ host: "127.0.0.1", port: 0 });
-  const kubeconfig = process.env.KUBECONFIG ?? join(dir, "kubeconfig");
-  await api?.writeKubeconfig(kubeconfig);
-  const kube = makeKubeApis(loadKubeConfig(kubeconfig));
+  const side = await startKubeSide(backend, dir, opts);
+  const kube = makeKubeApis(loadKubeConfig(side.kubeconfig));
   const endpoint = process.env.AWS_ENDPOINT_URL;
   if (!endpoint)
     throw new Error("AWS_ENDPOINT_URL is not set: call awsTestEnv() at the top of the test file");
@@ -63,29 +141,31 @@ export async function startTestCluster(opts: { nodes?: number } = {}): Promise<T
     role: "internal-elb",
     instances: opts.nodes ?? 2,
   });
-  await createNodes(kube.core, vpc.instances);
+  const nodeNames = await createNodes(kube.core, vpc.instances);
 
   let manager: Manager | undefined;
   const cluster: TestCluster = {
-    api,
+    backend,
+    ...side,
     kube,
-    kubeconfig,
     proxy,
     elbv2,
     ec2,
     vpc,
     clusterName,
+    nodeNames,
     async startController(flags = {}) {
       await manager?.stop();
       const config = resolveConfig({
         clusterName,
-        kubeconfig,
+        kubeconfig: side.controllerKubeconfig,
         awsEndpointUrl: proxy.url,
         vpcId: vpc.vpcId,
         metricsBindAddress: "0",
         healthProbeBindAddress: "0",
         targetBatchWindow: "100ms",
         concurrency: "4",
+        leaderElectionNamespace: CHART_NAMESPACE,
         logLevel: process.env.TEST_LOG_LEVEL ?? "silent",
         ...flags,
       });
@@ -100,7 +180,8 @@ export async function startTestCluster(opts: { nodes?: number } = {}): Promise<T
     async close() {
       await manager?.stop();
       await proxy.close();
-      await api?.close();
+      await side.kubeProxy?.close();
+      await side.api?.close();
       elbv2.destroy();
       ec2.destroy();
       rmSync(dir, { recursive: true, force: true });
@@ -215,35 +296,10 @@ export function nlbService(
   };
 }
 
-export async function setEndpoints(
-  kube: KubeApis,
-  namespace: string,
-  service: string,
-  addresses: string[],
-  port = 8080,
-): Promise<void> {
-  const name = `${service}-slice`;
-  const body = {
-    metadata: { name, namespace, labels: { "kubernetes.io/service-name": service } },
-    addressType: "IPv4",
-    endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })),
-    ports: [{ name: "http", port, protocol: "TCP" }],
-  };
-  try {
-    const current = await kube.discovery.readNamespacedEndpointSlice({ name, namespace });
-    await kube.discovery.replaceNamespacedEndpointSlice({
-      name,
-      namespace,
-      body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } },
-    });
-  } catch (err) {
-    if ((err as { code?: number }).code !== 404) throw err;
-    await kube.discovery.createNamespacedEndpointSlice({ namespace, body });
-  }
-}
+export { type EndpointSpec, setEndpoints } from "./endpoints.ts";
 
 /** Registers a fresh TestCluster around every test of the enclosing describe; the getter returns it. */
-export function useTestCluster(opts: { nodes?: number } = {}): () => TestCluster {
+export function useTestCluster(opts: TestClusterOptions = {}): () => TestCluster {
   let cluster: TestCluster | undefined;
   beforeEach(async () => {
     cluster = await startTestCluster(opts);
@@ -279,8 +335,9 @@ const CLI = join(import.meta.dirname, "../../src/cli.ts");
 export function spawnController(c: TestCluster, flags: Record<string, string> = {}): ChildProcess {
   const all: Record<string, string> = {
     "cluster-name": c.clusterName,
-    kubeconfig: c.kubeconfig,
+    kubeconfig: c.controllerKubeconfig,
     "aws-endpoint-url": c.proxy.url,
+    "leader-election-namespace": CHART_NAMESPACE,
     "vpc-id": c.vpc.vpcId,
     "metrics-bind-address": "0",
     "health-probe-bind-address": "0",

@@ -6,13 +6,19 @@
 // minutes on two cores with an empty Go module cache, and a few seconds with a warm one.
 
 import { execFile, spawn } from "node:child_process";
-import { constants } from "node:fs";
-import { access, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
-import { homedir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
+import {
+  buildIntoCache,
+  CACHE_ROOT,
+  findGo,
+  findOnPath,
+  GO_BUILD_TIMEOUT_MS,
+  isExecutable,
+  runGo,
+} from "./go-build.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -31,14 +37,14 @@ const HELM_LDFLAGS = [
   `-X ${HELM_MODULE}/pkg/chartutil.k8sVersionMajor=1`,
   `-X ${HELM_MODULE}/pkg/chartutil.k8sVersionMinor=${HELM_K8S_MINOR}`,
 ].join(" ");
-const GO_INSTALL_TIMEOUT_MS = 20 * 60_000;
 
 /** Timeout for a test hook that awaits ensureHelm(): room for a first-time `go install`. */
-export const HELM_SETUP_TIMEOUT_MS = GO_INSTALL_TIMEOUT_MS + 60_000;
+export const HELM_SETUP_TIMEOUT_MS = GO_BUILD_TIMEOUT_MS + 60_000;
 
 const INSTALL_HINT = `install Helm 3 (https://helm.sh/docs/intro/install/) or Go (https://go.dev/dl/, then the tests build helm ${HELM_VERSION} themselves)`;
 
-export const cachedHelmPath = join(homedir(), ".cache", "aws-nlb-controller", `helm-${HELM_VERSION}`, "helm");
+const helmCacheDir = join(CACHE_ROOT, `helm-${HELM_VERSION}`);
+export const cachedHelmPath = join(helmCacheDir, "helm");
 
 let located: Promise<string> | undefined;
 
@@ -53,45 +59,30 @@ async function locateOrBuildHelm(): Promise<string> {
   // Helm 4 renders and reports schema errors differently; the chart tests pin Helm 3.
   if (onPath !== undefined && (await helmMajorVersion(onPath)) === 3) return onPath;
   if (await isExecutable(cachedHelmPath)) return cachedHelmPath;
-  const go =
-    (await findOnPath("go")) ??
-    ((await isExecutable("/usr/local/go/bin/go")) ? "/usr/local/go/bin/go" : undefined);
+  const go = await findGo();
   if (go === undefined)
     throw new Error(`helm 3 is not on PATH and Go is missing to build it: ${INSTALL_HINT}`);
-  await goInstallHelm(go);
-  return cachedHelmPath;
-}
-
-async function goInstallHelm(go: string): Promise<void> {
-  const cacheDir = dirname(cachedHelmPath);
-  await mkdir(dirname(cacheDir), { recursive: true });
-  // Build into a private directory and rename, so concurrent runs never see a half-written file.
-  const gobin = await mkdtemp(`${cacheDir}.build-`);
   process.stderr.write(
     `helm: building helm ${HELM_VERSION} with go install (about 2 minutes on first use)\n`,
   );
   const started = Date.now();
   try {
-    await execFileAsync(
-      go,
-      ["install", "-trimpath", "-ldflags", HELM_LDFLAGS, `${HELM_MODULE}/cmd/helm@${HELM_VERSION}`],
-      {
-        env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
-        timeout: GO_INSTALL_TIMEOUT_MS,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    await mkdir(cacheDir, { recursive: true });
-    await rename(join(gobin, "helm"), cachedHelmPath);
+    await buildIntoCache(helmCacheDir, ["helm"], async (gobin) => {
+      await runGo(
+        go,
+        ["install", "-trimpath", "-ldflags", HELM_LDFLAGS, `${HELM_MODULE}/cmd/helm@${HELM_VERSION}`],
+        {
+          env: { GOBIN: gobin },
+        },
+      );
+    });
   } catch (error) {
-    const detail = lastLine((error as { stderr?: string }).stderr) ?? (error as Error).message;
     throw new Error(
-      `go install ${HELM_MODULE}/cmd/helm@${HELM_VERSION} failed (${detail}); put Helm 3 on PATH instead (https://helm.sh/docs/intro/install/)`,
+      `${(error as Error).message}; put Helm 3 on PATH instead (https://helm.sh/docs/intro/install/)`,
     );
-  } finally {
-    await rm(gobin, { recursive: true, force: true });
   }
   process.stderr.write(`helm: built ${cachedHelmPath} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return cachedHelmPath;
 }
 
 async function helmMajorVersion(helm: string): Promise<number | undefined> {
@@ -102,30 +93,6 @@ async function helmMajorVersion(helm: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
-}
-
-async function findOnPath(command: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, command);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function lastLine(text: string | undefined): string | undefined {
-  const lines = (text ?? "").trim().split("\n");
-  const last = lines[lines.length - 1]?.trim();
-  return last === "" ? undefined : last;
 }
 
 export interface HelmResult {

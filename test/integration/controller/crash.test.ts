@@ -54,7 +54,7 @@ describe("a controller killed at any instant converges on restart", () => {
           },
         }),
       });
-      await setEndpoints(c.kube, NS, "api", ["10.0.0.7", "10.0.0.8"]);
+      await setEndpoints(c, NS, "api", ["10.0.0.7", "10.0.0.8"]);
       c.proxy.resetCalls();
       const first = runController();
       await waitFor(

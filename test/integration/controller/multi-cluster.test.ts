@@ -82,7 +82,7 @@ describe("multi-cluster-target-group: targets of other clusters are never deregi
         },
       }),
     });
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.1", "10.0.0.2"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.1", "10.0.0.2"]);
     return "api";
   }
 
@@ -125,7 +125,7 @@ describe("multi-cluster-target-group: targets of other clusters are never deregi
     await waitFor("the restarted controller to read the group", () =>
       c.proxy.calls.some((x) => x.operation === "DescribeTargetHealth"),
     );
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.2", "10.0.0.3"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.2", "10.0.0.3"]);
     await waitFor(
       "our stale target deregistered",
       async () =>
@@ -138,7 +138,7 @@ describe("multi-cluster-target-group: targets of other clusters are never deregi
 
     // Killed; endpoints change while no controller runs; a new process must still tell ours from theirs.
     await kill(second, "SIGKILL");
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.3", "10.0.0.4"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.3", "10.0.0.4"]);
     const third = runController();
     await waitFor(
       "converged after the restart",

@@ -347,7 +347,7 @@ describe("security groups", () => {
       namespace: NS,
       body: nlbService("api", { annotations: { [`${P}nlb-target-type`]: "ip" } }),
     });
-    await setEndpoints(c.kube, NS, "api", addresses);
+    await setEndpoints(c, NS, "api", addresses);
     const m = await c.startController();
     await waitFor("NLB", nlb);
     await settle(m);
@@ -355,14 +355,14 @@ describe("security groups", () => {
     assert.deepEqual((await rulesOf(podGroup!)).map(shape), [`tcp:8080-8080<-${frontend!.GroupId}`]);
 
     // An address no interface holds: a Warning, and the rest still works.
-    await setEndpoints(c.kube, NS, "api", [...addresses, "10.99.0.7"]);
+    await setEndpoints(c, NS, "api", [...addresses, "10.99.0.7"]);
     await waitFor("BackendSecurityGroupUnresolved event", async () =>
       (await reasons()).includes("BackendSecurityGroupUnresolved") ? true : undefined,
     );
 
     // Only unresolvable targets left, and a full reconcile: the rule in place is kept, not revoked,
     // since a target whose interface cannot be looked up may still be behind it.
-    await setEndpoints(c.kube, NS, "api", ["10.99.0.7"]);
+    await setEndpoints(c, NS, "api", ["10.99.0.7"]);
     await annotate(c, "api", { [`${P}additional-resource-tags`]: "team=payments" });
     await waitFor("tag applied", async () =>
       (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers[0]?.tags.team === "payments"
@@ -426,7 +426,7 @@ describe("security groups", () => {
     };
     for (const name of ["one", "two"]) {
       await c.kube.core.createNamespacedService({ namespace: NS, body: nlbService(name, { annotations }) });
-      await setEndpoints(c.kube, NS, name, [address]);
+      await setEndpoints(c, NS, name, [address]);
     }
     const m = await c.startController();
     const rule = await waitFor("one rule for both", async () => {

@@ -52,7 +52,7 @@ describe("stack loop against the emulator and moto", () => {
         annotations: { "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" },
       }),
     });
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.5", "10.0.0.6"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.5", "10.0.0.6"]);
     const m = await c.startController();
     const webHost = await hostnameOf("web");
     await hostnameOf("api");

@@ -39,7 +39,7 @@ describe("target loop against the emulator and moto", () => {
         annotations: { "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip" },
       }),
     });
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.1", "10.0.0.2"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.1", "10.0.0.2"]);
     const m = await c.startController();
     const tg = await waitFor(
       "target group",
@@ -50,11 +50,11 @@ describe("target loop against the emulator and moto", () => {
 
     // A rollout: five slice updates inside one batch window cost one register and one deregister.
     c.proxy.resetCalls();
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]);
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.2", "10.0.0.3", "10.0.0.4"]);
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.3", "10.0.0.4"]);
-    await setEndpoints(c.kube, NS, "api", ["10.0.0.3", "10.0.0.4", "10.0.0.5"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.2", "10.0.0.3", "10.0.0.4"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.3", "10.0.0.4"]);
+    await setEndpoints(c, NS, "api", ["10.0.0.3", "10.0.0.4", "10.0.0.5"]);
     await waitFor(
       "targets follow",
       async () =>
@@ -77,7 +77,7 @@ describe("target loop against the emulator and moto", () => {
     // 450 endpoints: registered in batches of at most 200.
     c.proxy.resetCalls();
     const many = Array.from({ length: 450 }, (_, i) => `10.1.${Math.floor(i / 200)}.${(i % 200) + 1}`);
-    await setEndpoints(c.kube, NS, "api", many);
+    await setEndpoints(c, NS, "api", many);
     await waitFor("450 targets", async () => (await targetsOf(tg.arn)).length === 450, 60_000);
     await settle(m);
     assert.equal(c.proxy.calls.filter((x) => x.operation === "RegisterTargets").length, 3);
