@@ -50,6 +50,8 @@ export class Manager {
   #resync: NodeJS.Timeout | undefined;
   #targetSeen = new Map<string, number>();
   #ready = false;
+  /** Set by stop(): a start() still waiting for its caches or for leadership goes no further. */
+  #stopped = false;
 
   constructor(config: Config, log: Logger, metrics = new Metrics()) {
     this.config = config;
@@ -153,6 +155,7 @@ export class Manager {
       this.nodes.waitForSync(),
       this.pods.waitForSync(),
     ]);
+    if (this.#stopped) return;
     if (this.config.leaderElect) {
       this.#elector = new LeaderElector(
         this.kube,
@@ -178,6 +181,7 @@ export class Manager {
     await this.#scanSecurityGroups().catch((err: unknown) =>
       this.log.warn({ err: describeError(err) }, "security group scan failed; reading per Service"),
     );
+    if (this.#stopped) return;
     this.#ready = true;
     for (const svc of this.services.values()) this.stackQueue.add(keyOf(svc.metadata));
     this.#resync = setInterval(() => void this.resync(), this.config.syncPeriodMs);
@@ -221,6 +225,7 @@ export class Manager {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#resync) clearInterval(this.#resync);
     this.gates.stop();
     for (const inf of [this.services, this.slices, this.nodes, this.pods]) inf.stop();

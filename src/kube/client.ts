@@ -73,3 +73,25 @@ export function statusCodeOf(err: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** The Status a kube-apiserver error answer carries (client-node keeps its raw body), if any. */
+export function kubeStatusOf(err: unknown): { code: number; reason: string; message: string } | undefined {
+  const code = statusCodeOf(err);
+  if (code === undefined || !err || typeof err !== "object" || !("body" in err)) return undefined;
+  let body: unknown = err.body;
+  if (typeof body === "string") {
+    const text = body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { code, reason: "", message: text };
+    }
+  }
+  if (!body || typeof body !== "object") return undefined;
+  const status = body as { reason?: unknown; message?: unknown };
+  return {
+    code,
+    reason: typeof status.reason === "string" ? status.reason : "",
+    message: typeof status.message === "string" ? status.message : "",
+  };
+}

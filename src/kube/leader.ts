@@ -25,6 +25,7 @@ export class LeaderElector {
   #leading = false;
   #lastRenew = 0;
   #stopped = false;
+  #attempt: Promise<void> | undefined;
 
   constructor(apis: KubeApis, opts: LeaderElectionOptions, log: Logger) {
     this.#apis = apis;
@@ -36,7 +37,7 @@ export class LeaderElector {
     return this.#leading;
   }
 
-  /** Resolves once this process leads; calls onLost if it stops leading later. */
+  /** Resolves once this process leads; calls onLost if it stops leading later. Never resolves once stopped. */
   run(onLost: () => void): Promise<void> {
     return new Promise((resolve) => {
       const tick = async () => {
@@ -47,6 +48,8 @@ export class LeaderElector {
             this.#lastRenew = Date.now();
             if (!this.#leading) {
               this.#leading = true;
+              // Taken while stop() waited for this attempt: stop() releases it, nobody may lead on it.
+              if (this.#stopped) return;
               this.#log.info({ lease: this.#opts.name, identity: this.#opts.identity }, "became leader");
               resolve();
             }
@@ -54,21 +57,26 @@ export class LeaderElector {
         } catch (err) {
           this.#log.warn({ err: String(err) }, "leader election: lease update failed");
         }
+        if (this.#stopped) return;
         if (this.#leading && Date.now() - this.#lastRenew > this.#opts.leaseDurationSeconds * 1000) {
           this.#leading = false;
           this.#log.error("lost leadership");
           onLost();
           return;
         }
-        this.#timer = setTimeout(tick, this.#opts.renewIntervalMs);
+        this.#timer = setTimeout(() => {
+          this.#attempt = tick();
+        }, this.#opts.renewIntervalMs);
       };
-      void tick();
+      this.#attempt = tick();
     });
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    // An attempt in flight may still take the lease: wait for it, so that a taken lease is released.
+    await this.#attempt;
     if (!this.#leading) return;
     this.#leading = false;
     // Release the lease so a standby takes over at once instead of waiting for it to expire.
@@ -103,6 +111,7 @@ export class LeaderElector {
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { name, namespace, identity, leaseDurationSeconds } = this.#opts;
     const now = new Date();
+    const stamp = microTime(now);
     const lease = await this.#read();
     if (!lease) {
       await this.#apis.coordination.createNamespacedLease({
@@ -112,8 +121,8 @@ export class LeaderElector {
           spec: {
             holderIdentity: identity,
             leaseDurationSeconds,
-            acquireTime: now,
-            renewTime: now,
+            acquireTime: stamp,
+            renewTime: stamp,
             leaseTransitions: 0,
           },
         },
@@ -130,11 +139,20 @@ export class LeaderElector {
       ...spec,
       holderIdentity: identity,
       leaseDurationSeconds,
-      renewTime: now,
-      ...(taking ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
+      renewTime: stamp,
+      ...(taking ? { acquireTime: stamp, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
     };
     // replace carries the resourceVersion we read: a concurrent candidate gets 409 and stays standby.
     await this.#apis.coordination.replaceNamespacedLease({ name, namespace, body: lease });
     return true;
   }
+}
+
+/**
+ * A Lease's times are MicroTime, which kube-apiserver parses with exactly six fractional digits: the
+ * millisecond ISO string client-node makes of a Date is refused with a 400. Typed as Date because
+ * client-node's model says so; its serializer passes a string through unchanged.
+ */
+function microTime(date: Date): Date {
+  return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z") as unknown as Date;
 }

@@ -63,7 +63,7 @@ async function locateOrBuildHelm(): Promise<string> {
   if (go === undefined)
     throw new Error(`helm 3 is not on PATH and Go is missing to build it: ${INSTALL_HINT}`);
   process.stderr.write(
-    `helm: building helm ${HELM_VERSION} with go install (about 2 minutes on first use)\n`,
+    `helm: building helm ${HELM_VERSION} with go install (about 4 minutes on first use)\n`,
   );
   const started = Date.now();
   try {

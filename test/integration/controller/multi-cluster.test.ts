@@ -32,7 +32,8 @@ describe("multi-cluster-target-group: targets of other clusters are never deregi
   let c: TestCluster;
   let children: ChildProcess[] = [];
   beforeEach(async () => {
-    c = await startTestCluster();
+    // The record lives in a ConfigMap: the chart grants that access only with this value.
+    c = await startTestCluster({ chartValues: { rbac: { multiClusterTargetGroups: true } } });
   });
   afterEach(async () => {
     for (const child of children) child.kill("SIGKILL");

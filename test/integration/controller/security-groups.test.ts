@@ -354,15 +354,18 @@ describe("security groups", () => {
     const [frontend] = await managedGroups();
     assert.deepEqual((await rulesOf(podGroup!)).map(shape), [`tcp:8080-8080<-${frontend!.GroupId}`]);
 
-    // An address no interface holds: a Warning, and the rest still works.
-    await setEndpoints(c, NS, "api", [...addresses, "10.99.0.7"]);
+    // An address no interface holds, of a pod on a node that is no EC2 instance (an EKS hybrid node
+    // has no providerID): a Warning, and the rest still works.
+    await c.kube.core.createNode({ body: { metadata: { name: "hybrid-1" } } });
+    const stray = { address: "10.99.0.7", node: "hybrid-1" };
+    await setEndpoints(c, NS, "api", [...addresses, stray]);
     await waitFor("BackendSecurityGroupUnresolved event", async () =>
       (await reasons()).includes("BackendSecurityGroupUnresolved") ? true : undefined,
     );
 
     // Only unresolvable targets left, and a full reconcile: the rule in place is kept, not revoked,
     // since a target whose interface cannot be looked up may still be behind it.
-    await setEndpoints(c, NS, "api", ["10.99.0.7"]);
+    await setEndpoints(c, NS, "api", [stray]);
     await annotate(c, "api", { [`${P}additional-resource-tags`]: "team=payments" });
     await waitFor("tag applied", async () =>
       (await ownedByCluster(c.elbv2, c.clusterName)).loadBalancers[0]?.tags.team === "payments"

@@ -28,7 +28,7 @@ import {
 awsTestEnv();
 const NS = "default";
 
-describe("stack loop against the emulator and moto", () => {
+describe("stack loop", () => {
   const cluster = useTestCluster();
   let c: TestCluster;
   beforeEach(() => {

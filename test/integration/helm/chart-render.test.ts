@@ -179,15 +179,14 @@ describe("helm template with defaults and clusterName", () => {
     assert.deepEqual(
       rules,
       [
-        { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch", "update", "patch"] },
-        { apiGroups: [""], resources: ["services/status"], verbs: ["update", "patch"] },
+        { apiGroups: [""], resources: ["services"], verbs: ["list", "watch", "patch"] },
+        { apiGroups: [""], resources: ["services/status"], verbs: ["patch"] },
         { apiGroups: [""], resources: ["services/finalizers"], verbs: ["update"] },
-        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
-        { apiGroups: [""], resources: ["pods/status"], verbs: ["update", "patch"] },
-        { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
-        { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
+        { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+        { apiGroups: [""], resources: ["pods/status"], verbs: ["patch"] },
+        { apiGroups: [""], resources: ["events"], verbs: ["create"] },
       ].map((r) => ({ ...r, resourceNames: undefined })),
     );
     assert.equal(role.aggregationRule, undefined);
@@ -213,7 +212,7 @@ describe("helm template with defaults and clusterName", () => {
         apiGroups: ["coordination.k8s.io"],
         resources: ["leases"],
         resourceNames: ["aws-nlb-controller-leader"],
-        verbs: ["get", "update", "patch"],
+        verbs: ["get", "update"],
       },
     ]);
     const binding = only<V1RoleBinding>(manifests, "RoleBinding");
