@@ -175,7 +175,8 @@ export class Manager {
     const vpcId = await this.#untilItWorks("VPC discovery", () =>
       this.config.vpcId ? Promise.resolve(this.config.vpcId) : this.#discoverVpc(),
     );
-    await this.#untilItWorks("ownership scan", () => this.owned.scan());
+    const scanned = await this.#untilItWorks("ownership scan", () => this.owned.scan().then(() => true));
+    if (vpcId === undefined || !scanned) return;
     this.#ctx = this.#makeContext(vpcId);
     // Only a saving: without it each Service reads its own groups.
     await this.#scanSecurityGroups().catch((err: unknown) =>
@@ -244,16 +245,20 @@ export class Manager {
   }
 
   /** AWS may be unreachable or throttling at start: retry with capped backoff instead of crash-looping. */
-  async #untilItWorks<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  /** Retries `fn` with backoff; undefined once the manager is stopped. */
+  async #untilItWorks<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; !this.#stopped; attempt++) {
       try {
         return await fn();
       } catch (err) {
+        if (this.#stopped) return undefined;
         const delay = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
         this.log.error({ err: describeError(err), attempt, retryInMs: delay }, `${what} failed`);
-        await new Promise((r) => setTimeout(r, delay));
+        // Unref'd: a stopped manager's wait keeps no process alive.
+        await new Promise((r) => setTimeout(r, delay).unref());
       }
     }
+    return undefined;
   }
 
   #context(): ControllerContext {

@@ -52,6 +52,10 @@ const binaries: ControlPlaneBinaries = {
 
 export const GO_MISSING_MESSAGE = `the real Kubernetes control plane needs Go to build kube-apiserver ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION}: install Go (https://go.dev/dl/), point KUBECONFIG at a cluster, or set KUBE_BACKEND=emulator`;
 
+/** Data directories start with this; each holds OWNER_FILE, the pid of the process that made it. */
+export const CONTROL_PLANE_DIR_PREFIX = "nlb-control-plane-";
+export const OWNER_FILE = "owner-pid";
+
 /** The namespace whose ServiceAccounts' requests are audited (the chart's release namespace in the tests). */
 export const AUDITED_NAMESPACE = "kube-system";
 
@@ -222,7 +226,9 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
   const bin = await ensureControlPlaneBinaries();
   const started = performance.now();
   // etcd's writes are the start-up and the bench's bottleneck: keep its data in memory where there is a tmpfs.
-  const dir = await mkdtemp(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "nlb-control-plane-"));
+  const dir = await mkdtemp(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), CONTROL_PLANE_DIR_PREFIX));
+  // At once: a process killed during start-up leaves a directory a later run knows is stale.
+  await writeFile(join(dir, OWNER_FILE), String(process.pid));
   const processes: SupervisedProcess[] = [];
   const stop = async (): Promise<void> => {
     for (const p of processes.reverse()) await p.stop(5_000);
@@ -251,6 +257,13 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     );
     processes.push(etcd);
     await waitUntil("etcd", etcd, async () => (await fetch(`${etcdUrl}/health`)).ok);
+    // Another run may have taken the client port first (freePorts cannot hold it): then the etcd
+    // answering is not ours, and ours has exited or will. Ours is the member with our peer URL.
+    const members = (await (
+      await fetch(`${etcdUrl}/v3/cluster/member/list`, { method: "POST", body: "{}" })
+    ).json()) as { members?: { peerURLs?: string[] }[] };
+    if (!members.members?.some((m) => m.peerURLs?.includes(peerUrl)))
+      throw new Error(`etcd: another etcd answers on ${etcdUrl}; ours did not start`);
 
     const adminToken = randomBytes(24).toString("hex");
     await writeFile(join(dir, "tokens.csv"), `${adminToken},admin,admin-uid,"system:masters"\n`);
@@ -278,6 +291,9 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
         "--service-cluster-ip-range=10.96.0.0/16",
         // The `kubernetes` Service's endpoints would be 127.0.0.1, which Endpoints refuse.
         "--endpoint-reconciler-type=none",
+        // On top of the defaults: owner references with blockOwnerDeletion then need `update` on the
+        // owner's finalizers, as on clusters that run it (OpenShift); the RBAC test sees what it costs.
+        "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
         "--profiling=false",
         `--audit-policy-file=${join(dir, "audit-policy.json")}`,
         `--audit-log-path=${auditLog}`,
@@ -289,15 +305,19 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     );
     processes.push(apiserver);
     const caFile = join(certDir, "apiserver.crt");
-    let dispatcher: Agent | undefined;
     await waitUntil("kube-apiserver", apiserver, async () => {
       if (!existsSync(caFile)) return false;
-      dispatcher ??= new Agent({ connect: { ca: await readFile(caFile, "utf8") } });
-      const res = await undiciFetch(`${url}/readyz`, {
-        headers: { Authorization: `Bearer ${adminToken}` },
-        dispatcher,
-      });
-      return res.ok && (await res.text()) === "ok";
+      // A fresh Agent each try: the certificate may have been read while kube-apiserver wrote it.
+      const probe = new Agent({ connect: { ca: await readFile(caFile, "utf8") } });
+      try {
+        const res = await undiciFetch(`${url}/readyz`, {
+          headers: { Authorization: `Bearer ${adminToken}` },
+          dispatcher: probe,
+        });
+        return res.ok && (await res.text()) === "ok";
+      } finally {
+        await probe.close();
+      }
     });
     const caPem = await readFile(caFile, "utf8");
     const keyPem = await readFile(join(certDir, "apiserver.key"), "utf8");
@@ -336,7 +356,7 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     } finally {
       await insecure.close();
     }
-    const trusted = dispatcher as Agent;
+    const trusted = new Agent({ connect: { ca: caPem } });
     return {
       url,
       dir,

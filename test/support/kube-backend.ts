@@ -7,12 +7,17 @@
 // - external (KUBECONFIG set): a disposable cluster of yours (kind); it is emptied between tests
 //   like the real one: every Node and every object in the namespaces the tests use is deleted.
 
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 import { jsonPatch, type KubeApis, loadKubeConfig, makeKubeApis } from "../../src/kube/client.ts";
-import { type ControlPlane, startControlPlane } from "./control-plane.ts";
+import {
+  CONTROL_PLANE_DIR_PREFIX,
+  type ControlPlane,
+  OWNER_FILE,
+  startControlPlane,
+} from "./control-plane.ts";
 import { type Manifest, renderChart } from "./helm.ts";
 
 export type KubeBackendKind = "real" | "emulator" | "external";
@@ -44,29 +49,33 @@ export function sharedControlPlane(): Promise<ControlPlane> {
   return shared;
 }
 
-const OWNER_FILE = "owner-pid";
-
 async function startSharedControlPlane(): Promise<ControlPlane> {
   sweepStaleControlPlanes();
   const cp = await startControlPlane({
     log: process.env.TEST_CONTROL_PLANE_LOG ? (line) => process.stderr.write(`${line}\n`) : undefined,
   });
-  writeFileSync(join(cp.dir, OWNER_FILE), String(process.pid));
   // The processes die with us (their watchdog sees to that, even after a SIGKILL); the data directory is ours to remove.
   process.once("exit", () => rmSync(cp.dir, { recursive: true, force: true }));
   return cp;
 }
+
+const STALE_UNOWNED_MS = 10 * 60_000;
 
 /** Data directories left by a test process that was SIGKILLed (its exit hook never ran). */
 function sweepStaleControlPlanes(): void {
   for (const root of ["/dev/shm", process.env.TMPDIR ?? "/tmp"]) {
     if (!existsSync(root)) continue;
     for (const name of readdirSync(root)) {
-      if (!name.startsWith("nlb-control-plane-")) continue;
+      if (!name.startsWith(CONTROL_PLANE_DIR_PREFIX)) continue;
       const dir = join(root, name);
       try {
-        const pid = Number(readFileSync(join(dir, OWNER_FILE), "utf8"));
-        if (pid > 0 && isAlive(pid)) continue;
+        const owner = join(dir, OWNER_FILE);
+        if (existsSync(owner)) {
+          const pid = Number(readFileSync(owner, "utf8"));
+          if (pid > 0 && isAlive(pid)) continue;
+        } else if (Date.now() - statSync(dir).mtimeMs < STALE_UNOWNED_MS) {
+          continue; // being made right now, by a run from before owner files were written first
+        }
         rmSync(dir, { recursive: true, force: true });
       } catch {}
     }
@@ -149,18 +158,19 @@ async function applyChartIdentity(
   return { name, token };
 }
 
-/** Namespaces the tests never empty. */
-const SYSTEM_NAMESPACES = new Set(["kube-system", "kube-public", "kube-node-lease"]);
+/** The label a test puts on a namespace it makes, so that the next test deletes it (and no other). */
+export const TEST_NAMESPACE_LABEL = "nlb-test/disposable";
 
 /**
  * Deletes what a previous test left: every Node, and every Service (its finalizers stripped),
- * Pod, EndpointSlice, ConfigMap, Lease and Event in `default`; other namespaces the tests made are
- * deleted whole. Resolves once all of it is gone.
+ * Pod, EndpointSlice, ConfigMap, Lease and Event in `default`; namespaces the tests made (labelled
+ * TEST_NAMESPACE_LABEL) are deleted whole, any other is left alone. Resolves once all of it is gone.
  */
 export async function emptyCluster(kube: KubeApis): Promise<void> {
   const { core, discovery, coordination } = kube;
-  const namespaces = (await core.listNamespace()).items.map((n) => n.metadata?.name ?? "");
-  const doomed = namespaces.filter((n) => n !== "default" && !SYSTEM_NAMESPACES.has(n));
+  const doomed = (await core.listNamespace({ labelSelector: TEST_NAMESPACE_LABEL })).items.map(
+    (n) => n.metadata?.name ?? "",
+  );
   for (const namespace of ["default", ...doomed]) {
     for (const svc of (await core.listNamespacedService({ namespace })).items) {
       const name = svc.metadata?.name ?? "";

@@ -24,12 +24,17 @@ export async function startKubeFaultProxy(upstream: {
   keyPem: string;
 }): Promise<KubeFaultProxy> {
   const target = new URL(upstream.url);
-  const watches = new Set<{ res: ServerResponse; socket: Socket }>();
+  const watches = new Set<{ res: ServerResponse; socket: Socket; upstream: IncomingMessage }>();
   const dropWatches = ({ abrupt = false }: DropOptions): number => {
     const n = watches.size;
     for (const w of watches) {
       if (abrupt) w.socket.destroy();
-      else w.res.end();
+      else {
+        // Detached first: an event arriving after end() would otherwise be a write after end.
+        // The upstream request goes when the response closes.
+        w.upstream.unpipe(w.res);
+        w.res.end();
+      }
     }
     watches.clear();
     return n;
@@ -91,8 +96,9 @@ export async function startKubeFaultProxy(upstream: {
       (upstreamRes) => {
         record(upstreamRes.statusCode ?? 502);
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        res.on("error", () => {});
         if (watch) {
-          const entry = { res, socket: req.socket };
+          const entry = { res, socket: req.socket, upstream: upstreamRes };
           watches.add(entry);
           res.once("close", () => watches.delete(entry));
           // Each event reaches the client as it arrives.

@@ -181,7 +181,6 @@ describe("helm template with defaults and clusterName", () => {
       [
         { apiGroups: [""], resources: ["services"], verbs: ["list", "watch", "patch"] },
         { apiGroups: [""], resources: ["services/status"], verbs: ["patch"] },
-        { apiGroups: [""], resources: ["services/finalizers"], verbs: ["update"] },
         { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
         { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
         { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
