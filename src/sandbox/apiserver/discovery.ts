@@ -1,16 +1,20 @@
 // Discovery documents: legacy (/api, /apis, APIResourceList per group version) and aggregated
-// (apidiscovery.k8s.io/v2 and v2beta1, which kubectl 1.30+ asks for first).
+// (apidiscovery.k8s.io/v2, which kubectl 1.30+ asks for first; 1.34 no longer serves v2beta1).
 import type { JsonObject } from "./json.ts";
 import { groupVersion, type ResourceDefinition } from "./resource.ts";
 
 export const serverVersion = {
   major: "1",
-  minor: "32",
-  gitVersion: "v1.32.0+nlb-sandbox",
+  minor: "34",
+  emulationMajor: "1",
+  emulationMinor: "34",
+  minCompatibilityMajor: "1",
+  minCompatibilityMinor: "33",
+  gitVersion: "v1.34.4+nlb-sandbox",
   gitCommit: "0000000000000000000000000000000000000000",
   gitTreeState: "clean",
-  buildDate: "2025-01-01T00:00:00Z",
-  goVersion: "go1.23.4",
+  buildDate: "2026-01-01T00:00:00Z",
+  goVersion: "go1.24.11",
   compiler: "gc",
   platform: "linux/amd64",
 };
@@ -104,7 +108,8 @@ export class Discovery {
     const resources = this.defs
       .filter((d) => d.group === group && d.version === version)
       .map((def) => {
-        const responseKind = { group: def.group, version: def.version, kind: def.kind };
+        // Sic: kube-apiserver leaves group and version empty, whichever group the resource is in.
+        const responseKind = { group: "", version: "", kind: def.kind };
         const entry: JsonObject = {
           resource: def.resource,
           responseKind,
@@ -129,9 +134,9 @@ export class Discovery {
   /** Aggregated discovery for /api (core only) or /apis (every named group). */
   aggregated(core: boolean, apiVersion: string): JsonObject {
     const items = core
-      ? [{ metadata: { creationTimestamp: null }, versions: [this.discoveryVersion("", "v1")] }]
+      ? [{ metadata: {}, versions: [this.discoveryVersion("", "v1")] }]
       : this.groups().map((g) => ({
-          metadata: { name: g.name, creationTimestamp: null },
+          metadata: { name: g.name },
           versions: g.versions.map((v) => this.discoveryVersion(g.name, v)),
         }));
     return { kind: "APIGroupDiscoveryList", apiVersion, metadata: {}, items };

@@ -7,12 +7,19 @@ export interface FieldCause extends JsonObject {
   field: string;
 }
 
+/** A cause of a failure that is no field's (a 500's, a 504's). */
+export interface Cause extends JsonObject {
+  reason?: string;
+  message: string;
+  field?: string;
+}
+
 export interface StatusDetails extends JsonObject {
   name?: string;
   group?: string;
   kind?: string;
   uid?: string;
-  causes?: FieldCause[];
+  causes?: Cause[];
   retryAfterSeconds?: number;
 }
 
@@ -21,31 +28,37 @@ export class ApiError extends Error {
   readonly code: number;
   readonly reason: string;
   readonly details: StatusDetails | undefined;
+  /** The Status' own list metadata (an expired continue token offers a new one there). */
+  readonly listMeta: JsonObject;
 
-  constructor(code: number, reason: string, message: string, details?: StatusDetails) {
+  constructor(
+    code: number,
+    reason: string,
+    message: string,
+    details?: StatusDetails,
+    listMeta: JsonObject = {},
+  ) {
     super(message);
     this.code = code;
     this.reason = reason;
     this.details = details;
+    this.listMeta = listMeta;
   }
 
   toStatus(): JsonObject {
-    return failureStatus(this.code, this.reason, this.message, this.details);
+    const status: JsonObject = {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: this.listMeta,
+      status: "Failure",
+      message: this.message,
+    };
+    // A reason the real server has no name for is left out ("" is StatusReasonUnknown).
+    if (this.reason) status.reason = this.reason;
+    if (this.details) status.details = this.details;
+    status.code = this.code;
+    return status;
   }
-}
-
-function failureStatus(code: number, reason: string, message: string, details?: StatusDetails): JsonObject {
-  const status: JsonObject = {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason,
-  };
-  if (details) status.details = details;
-  status.code = code;
-  return status;
 }
 
 /** How a resource names itself in messages: "services", "endpointslices.discovery.k8s.io". */
@@ -96,12 +109,18 @@ export function methodNotAllowed(
   return new ApiError(405, "MethodNotAllowed", message);
 }
 
-export function unsupportedMediaType(contentType: string): ApiError {
+/** A create or update body in a media type the server does not decode. */
+export function unsupportedBody(): ApiError {
   return new ApiError(
     415,
     "UnsupportedMediaType",
-    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType})`,
+    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
   );
+}
+
+/** A patch of a type the server does not apply. */
+export function unsupportedMediaType(): ApiError {
+  return new ApiError(415, "UnsupportedMediaType", "415: Unsupported Media Type", {});
 }
 
 export function notAcceptable(): ApiError {
@@ -114,16 +133,24 @@ export function notAcceptable(): ApiError {
 
 export function internalError(message: string): ApiError {
   return new ApiError(500, "InternalError", `Internal error occurred: ${message}`, {
-    causes: [{ reason: "UnexpectedServerResponse", message, field: "" }],
+    causes: [{ message }],
   });
 }
 
-export function expired(message: string): ApiError {
-  return new ApiError(410, "Expired", message);
+export function expired(message: string, listMeta: JsonObject = {}): ApiError {
+  return new ApiError(410, "Expired", message, undefined, listMeta);
+}
+
+/** A list or watch at a version the store has not reached (storage.NewTooLargeResourceVersionError). */
+export function tooLargeResourceVersion(wanted: number, current: number): ApiError {
+  return new ApiError(504, "Timeout", `Timeout: Too large resource version: ${wanted}, current: ${current}`, {
+    causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+    retryAfterSeconds: 1,
+  });
 }
 
 export function pathNotFound(): ApiError {
-  return new ApiError(404, "NotFound", "the server could not find the requested resource");
+  return new ApiError(404, "NotFound", "the server could not find the requested resource", {});
 }
 
 /** Collects field errors the way validation.ErrorList does, then turns them into a 422. */
@@ -159,6 +186,10 @@ export class FieldErrors {
     this.add("FieldValueTooLong", field, `Too long: may not be more than ${max} bytes`);
   }
 
+  tooMany(field: string, actual: number, max: number): void {
+    this.add("FieldValueTooMany", field, `Too many: ${actual}: must have at most ${max} items`);
+  }
+
   get empty(): boolean {
     return this.causes.length === 0;
   }
@@ -166,20 +197,36 @@ export class FieldErrors {
   /** Throws a 422 Invalid for `kind "name"` when any error was collected. */
   throwIfAny(kind: string, group: string, name: string): void {
     if (this.empty) return;
-    const list = this.causes.map((c) => `${c.field}: ${c.message}`);
-    const summary = list.length === 1 ? list[0] : `[${list.join(", ")}]`;
-    const details: StatusDetails = group ? { name, group, kind } : { name, kind };
-    details.causes = this.causes;
-    throw new ApiError(422, "Invalid", `${kind} "${name}" is invalid: ${summary}`, details);
+    throw invalid(kind, group, name, this.causes);
   }
 
-  private add(reason: string, field: string, message: string): void {
+  add(reason: string, field: string, message: string): void {
     this.causes.push({ reason, message, field });
   }
 }
 
+/** A 422 Invalid as errors.NewInvalid makes it: `Kind.group "name" is invalid: ...`. */
+export function invalid(kind: string, group: string, name: string, causes: FieldCause[]): ApiError {
+  // Like ErrorList.ToAggregate, the message lists a repeated problem once; the causes keep all.
+  const list = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))];
+  const summary = list.length === 1 ? list[0] : `[${list.join(", ")}]`;
+  const details: StatusDetails = {};
+  if (name) details.name = name;
+  if (group) details.group = group;
+  details.kind = kind;
+  details.causes = causes;
+  const qualified = group ? `${kind}.${group}` : kind;
+  return new ApiError(422, "Invalid", `${qualified} "${name}" is invalid: ${summary}`, details);
+}
+
+/** A body the typed decoder refuses, as the real server words it. */
+export function undecodable(kind: string, version: string, detail: string): ApiError {
+  return badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${detail}`);
+}
+
+/** A bad value as field.Error shows it: strings quoted, numbers bare, anything else as JSON. */
 function render(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[]string{${value.map((v) => JSON.stringify(v)).join(", ")}}`;
+  if (typeof value === "object" && value !== null) return JSON.stringify(value);
   return String(value);
 }

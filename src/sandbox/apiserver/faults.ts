@@ -24,11 +24,12 @@ interface Armed {
 }
 
 export interface FailureOptions extends RequestFilter {
-  /** HTTP status of the injected failure: 500 (default), 503, 504 or 429. */
+  /** HTTP status of the injected failure: 500 (default), 503, 504, 429, or 410 (an expired list continue token). */
   code?: number;
 }
 
 const failureReasons: Record<number, string> = {
+  410: "Expired",
   429: "TooManyRequests",
   500: "InternalError",
   503: "ServiceUnavailable",

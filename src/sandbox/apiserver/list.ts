@@ -1,5 +1,5 @@
 // Lists: selection, paging with continue tokens, and the response in each representation.
-import { badRequest } from "./errors.ts";
+import { badRequest, expired, tooLargeResourceVersion } from "./errors.ts";
 import type { JsonObject } from "./json.ts";
 import type { Representation } from "./negotiation.ts";
 import type { KubeObject } from "./object.ts";
@@ -14,9 +14,12 @@ export interface ListQuery {
   fields: FieldSelector;
   limit: number;
   continueToken: string | null;
+  resourceVersion: string | null;
+  resourceVersionMatch: string | null;
 }
 
 interface ContinueState {
+  /** The snapshot the pages read; -1 (a token handed out after a 410) reads the latest state. */
   rv: number;
   after: string;
 }
@@ -28,19 +31,20 @@ function encodeContinue(state: ContinueState): string {
 }
 
 function decodeContinue(token: string): ContinueState {
+  let why = "illegal base64 data";
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as {
+      v?: unknown;
       rv?: unknown;
       start?: unknown;
     };
-    if (typeof parsed.rv === "number" && typeof parsed.start === "string")
+    if (parsed.v === "meta.k8s.io/v1" && typeof parsed.rv === "number" && typeof parsed.start === "string")
       return { rv: parsed.rv, after: parsed.start };
-  } catch {
-    // fall through
+    why = "incorrect encoded start resourceVersion (version meta.k8s.io/v1)";
+  } catch (error) {
+    why = (error as Error).message;
   }
-  throw badRequest(
-    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
-  );
+  throw badRequest(`invalid continue token: continue key is not valid: ${why}`);
 }
 
 export interface ListPage {
@@ -51,36 +55,79 @@ export interface ListPage {
   remainingItemCount?: number;
 }
 
-/**
- * Selects a page. Later pages are read from the current state (not a snapshot at the first
- * page's version, as etcd would); the reported version stays the first page's, so a watch from it
- * replays whatever changed in between.
- */
+/** Which state a list reads: the latest (undefined) or the snapshot at a version. */
+interface ReadPlan {
+  at: number | undefined;
+  after: string | undefined;
+  limit: number;
+}
+
+export function parseResourceVersion(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw badRequest(
+      `invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(value)}: strconv.ParseUint: parsing ${JSON.stringify(value)}: invalid syntax`,
+    );
+  }
+  return Number(value);
+}
+
+/** The resourceVersion semantics of a list (kube-apiserver's cacher and etcd3 store). */
+function plan(query: ListQuery, currentRv: number): ReadPlan {
+  if (query.continueToken) {
+    if (query.resourceVersion)
+      throw badRequest("specifying resource version is not allowed when using continue");
+    const state = decodeContinue(query.continueToken);
+    return { at: state.rv < 0 ? undefined : state.rv, after: state.after, limit: query.limit };
+  }
+  const rv = query.resourceVersion;
+  if (!rv) return { at: undefined, after: undefined, limit: query.limit };
+  // "0" is served from the watch cache, which does not page.
+  if (rv === "0") return { at: undefined, after: undefined, limit: 0 };
+  const wanted = parseResourceVersion(rv);
+  if (wanted > currentRv) throw tooLargeResourceVersion(wanted, currentRv);
+  // Without a match, a limit makes the version exact (the legacy meaning).
+  const exact = query.resourceVersionMatch === "Exact" || (!query.resourceVersionMatch && query.limit > 0);
+  return { at: exact ? wanted : undefined, after: undefined, limit: query.limit };
+}
+
+const continueExpired =
+  "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
+/** The objects a plan reads, or the 410 of a version the event window no longer reaches. */
+function snapshot(storage: Storage, read: ReadPlan, namespace: string | undefined): KubeObject[] {
+  if (read.at === undefined) return storage.list(namespace);
+  const objects = storage.listAt(read.at, namespace);
+  if (objects) return objects;
+  if (read.after === undefined) throw expired("The resourceVersion for the provided list is too old.");
+  throw expired(continueExpired, { continue: encodeContinue({ rv: -1, after: read.after }) });
+}
+
+/** Selects a page: later pages read the snapshot of the first page's version, as etcd does. */
 export function selectPage(
   def: ResourceDefinition,
   storage: Storage,
   currentRv: number,
   query: ListQuery,
 ): ListPage {
-  const state = query.continueToken ? decodeContinue(query.continueToken) : undefined;
+  const read = plan(query, currentRv);
   const matched: KubeObject[] = [];
   let remaining = 0;
   let lastKey = "";
   const filtered = !query.labels.empty || !query.fields.empty;
-  for (const stored of storage.list(query.namespace)) {
+  for (const stored of snapshot(storage, read, query.namespace)) {
     const key = `${stored.metadata.namespace ?? ""}/${stored.metadata.name ?? ""}`;
-    if (state && key <= state.after) continue;
+    if (read.after !== undefined && key <= read.after) continue;
     const view = toView(def, stored);
     if (!query.labels.matches(view.metadata.labels)) continue;
     if (!query.fields.matches((f) => fieldValue(def, view, f))) continue;
-    if (query.limit > 0 && matched.length >= query.limit) {
+    if (read.limit > 0 && matched.length >= read.limit) {
       remaining++;
       continue;
     }
     matched.push(view);
     lastKey = key;
   }
-  const rv = state?.rv ?? currentRv;
+  const rv = read.at ?? currentRv;
   const page: ListPage = { items: matched, resourceVersion: String(rv) };
   if (remaining > 0) {
     page.continueToken = encodeContinue({ rv, after: lastKey });

@@ -11,7 +11,9 @@ const labelValue = new RegExp(`^(${qualifiedNameFmt})?$`);
 export function dns1123LabelProblems(value: string): string[] {
   const problems: string[] = [];
   if (value.length > 63) problems.push("must be no more than 63 characters");
-  if (!dns1123Label.test(value)) {
+  // A valid subdomain that is no label can only have dots in it (the length was checked).
+  if (!dns1123Label.test(value) && dns1123Subdomain.test(value)) problems.push("must not contain dots");
+  else if (!dns1123Label.test(value)) {
     problems.push(
       "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
     );

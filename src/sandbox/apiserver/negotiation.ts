@@ -1,5 +1,5 @@
 // Content negotiation: what the client wants back (Accept) and what it sent (Content-Type).
-import { notAcceptable, unsupportedMediaType } from "./errors.ts";
+import { notAcceptable, unsupportedBody, unsupportedMediaType } from "./errors.ts";
 import type { IncludeObject } from "./tables.ts";
 
 export type Representation =
@@ -49,11 +49,7 @@ export function negotiate(acceptHeader: string | undefined, includeObject: strin
       if ((as === "PartialObjectMetadata" || as === "PartialObjectMetadataList") && group === "meta.k8s.io") {
         return { kind: "partial", version, list: as === "PartialObjectMetadataList" };
       }
-      if (
-        as === "APIGroupDiscoveryList" &&
-        group === "apidiscovery.k8s.io" &&
-        (version === "v2" || version === "v2beta1")
-      ) {
+      if (as === "APIGroupDiscoveryList" && group === "apidiscovery.k8s.io" && version === "v2") {
         return { kind: "discovery", version };
       }
       continue;
@@ -74,9 +70,9 @@ function mediaType(contentType: string | undefined): string {
 export function bodyFormat(contentType: string | undefined): BodyFormat {
   const type = mediaType(contentType);
   if (type === "" || type === "application/json" || type === "*/*") return "json";
-  if (type === "application/yaml" || type === "application/x-yaml" || type === "text/yaml") return "yaml";
+  if (type === "application/yaml") return "yaml";
   if (type === "application/vnd.kubernetes.protobuf") return "protobuf";
-  throw unsupportedMediaType(type);
+  throw unsupportedBody();
 }
 
 export function patchType(contentType: string | undefined): PatchType {
@@ -92,6 +88,6 @@ export function patchType(contentType: string | undefined): PatchType {
     case "application/apply-patch+cbor":
       return "apply";
     default:
-      throw unsupportedMediaType(type);
+      throw unsupportedMediaType();
   }
 }

@@ -189,19 +189,22 @@ function decode(buf: Uint8Array, schema: Schema): JsonObject & { raw?: Uint8Arra
 const magic = [0x6b, 0x38, 0x73, 0x00];
 
 /** Decodes a protobuf-encoded object of a kind listed above into its JSON form. */
+/** Whether the body starts with the "k8s\0" magic of kube's protobuf envelope. */
+export function isProtobufEnvelope(body: Buffer): boolean {
+  return magic.every((b, i) => body[i] === b);
+}
+
 export function decodeProtobufObject(body: Buffer): Json {
-  if (!magic.every((b, i) => body[i] === b))
-    throw unsupportedMediaType("application/vnd.kubernetes.protobuf");
+  if (!magic.every((b, i) => body[i] === b)) throw unsupportedMediaType();
   let envelope: JsonObject & { raw?: Uint8Array };
   try {
     envelope = decode(body.subarray(magic.length), unknown);
   } catch {
-    throw unsupportedMediaType("application/vnd.kubernetes.protobuf");
+    throw unsupportedMediaType();
   }
   const meta = (envelope.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
   const schema = schemas[`${meta.apiVersion}/${meta.kind}`];
-  if (!schema || !envelope.raw)
-    throw unsupportedMediaType(`application/vnd.kubernetes.protobuf (${meta.apiVersion}/${meta.kind})`);
+  if (!schema || !envelope.raw) throw unsupportedMediaType();
   const obj = decode(envelope.raw, schema) as JsonObject;
   return { apiVersion: meta.apiVersion ?? "", kind: meta.kind ?? "", ...obj };
 }

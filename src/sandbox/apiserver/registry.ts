@@ -3,17 +3,18 @@
 // stored shape; the HTTP layer converts to and from the requested API version.
 import { randomUUID } from "node:crypto";
 import {
+  ApiError,
   alreadyExists,
   badRequest,
   conflict,
   FieldErrors,
   forbidden,
-  internalError,
   notFound,
+  type StatusDetails,
   staleObjectMessage,
 } from "./errors.ts";
 import { arrayAt, child, deepEqual, isObject } from "./json.ts";
-import { validateObjectMeta } from "./kinds/common.ts";
+import { validateObjectMeta, validateObjectMetaForUpdate } from "./kinds/common.ts";
 import { protectedNamespaces } from "./kinds/namespaces.ts";
 import { Allocations } from "./kinds/service-allocations.ts";
 import { generateName } from "./names.ts";
@@ -36,13 +37,17 @@ export interface DeleteResult {
   removed: boolean;
 }
 
-/** Top-level fields that are not spec content: a change elsewhere bumps metadata.generation. */
-const nonSpecFields = new Set(["kind", "apiVersion", "metadata", "status"]);
-
-function specContentEqual(a: KubeObject, b: KubeObject): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)].filter((k) => !nonSpecFields.has(k)));
-  for (const key of keys) if (!deepEqual(a[key], b[key])) return false;
-  return true;
+/** What no update may change (rest.BeforeUpdate): identity, creation, generation, deletion. */
+function carrySystemFields(next: KubeObject, current: KubeObject): void {
+  const meta = next.metadata;
+  const old = current.metadata;
+  meta.uid = old.uid;
+  meta.creationTimestamp = old.creationTimestamp;
+  meta.generation = old.generation;
+  meta.deletionTimestamp = old.deletionTimestamp;
+  meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
+  delete meta.managedFields;
+  delete meta.selfLink;
 }
 
 function withoutVersion(obj: KubeObject): KubeObject {
@@ -85,6 +90,11 @@ export class Registry {
     this.namespaceDef = namespaceDef;
   }
 
+  /** Validation errors name the stored kind's group (events.k8s.io Events are core Events). */
+  private errorGroup(def: ResourceDefinition): string {
+    return this.storageDefs.get(def.storage)?.group ?? def.group;
+  }
+
   storage(def: ResourceDefinition): Storage {
     const storage = this.storages.get(def.storage);
     if (!storage) throw new Error(`no storage ${def.storage}`);
@@ -111,8 +121,9 @@ export class Registry {
   ): KubeObject {
     const obj = this.normalised(def, input, namespace);
     const meta = obj.metadata;
+    // The storage layer's own refusal: a 500 with neither reason nor details.
     if (meta.resourceVersion)
-      throw internalError("resourceVersion should not be set on objects to be created");
+      throw new ApiError(500, "", "resourceVersion should not be set on objects to be created");
     const storage = this.storage(def);
     if (!meta.name && meta.generateName) {
       do meta.name = generateName(meta.generateName);
@@ -123,7 +134,8 @@ export class Registry {
 
     meta.uid = randomUUID();
     meta.creationTimestamp = timestamp();
-    meta.generation = 1;
+    // Kinds that do not track generation keep whatever the client sent, as kube-apiserver does.
+    if (def.strategy.bumpsGeneration) meta.generation = 1;
     for (const field of ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"])
       delete meta[field];
     if (def.strategy.statusSubresource && !def.strategy.keepStatusOnCreate) delete obj.status;
@@ -131,11 +143,11 @@ export class Registry {
 
     const errors = new FieldErrors();
     validateObjectMeta(obj, def.strategy.nameRule, errors);
-    def.strategy.validate?.(obj, undefined, errors);
-    errors.throwIfAny(def.kind, def.group, name);
+    def.strategy.validate?.(obj, undefined, errors, def.group);
+    errors.throwIfAny(def.kind, this.errorGroup(def), name);
     if (storage.get(keyOf(obj))) throw alreadyExists(def, name);
     def.strategy.allocate?.(obj, undefined, errors, this.ctx);
-    errors.throwIfAny(def.kind, def.group, name);
+    errors.throwIfAny(def.kind, this.errorGroup(def), name);
     if (opts.dryRun) return canonicalOrder(obj);
     return this.commit(def, "ADDED", obj, undefined);
   }
@@ -165,45 +177,30 @@ export class Registry {
     this.checkPreconditions(def, current, input.metadata.uid, input.metadata.resourceVersion);
 
     const errors = new FieldErrors();
-    let next: KubeObject;
+    const next = obj;
+    carrySystemFields(next, current);
     if (subresource === "status") {
-      next = structuredClone(current);
-      if (obj.status === undefined) delete next.status;
-      else next.status = obj.status;
-      def.strategy.validateStatus?.(next, errors);
+      // Like the real status strategies: spec stays, metadata and status come from the request.
+      if (current.spec === undefined) delete next.spec;
+      else next.spec = structuredClone(current.spec);
+      def.strategy.prepareStatusUpdate?.(next, current);
+      validateObjectMetaForUpdate(next, current, def.strategy.nameRule, errors);
+      def.strategy.validateStatus?.(next, current, errors);
     } else {
-      next = obj;
-      const meta = next.metadata;
-      const old = current.metadata;
-      meta.uid = old.uid;
-      meta.creationTimestamp = old.creationTimestamp;
-      meta.generation = old.generation;
-      meta.deletionTimestamp = old.deletionTimestamp;
-      meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
-      delete meta.managedFields;
-      delete meta.selfLink;
       if (def.strategy.statusSubresource) {
         if (current.status === undefined) delete next.status;
         else next.status = structuredClone(current.status);
       }
-      if (isTerminating(current)) {
-        const added = (meta.finalizers ?? []).filter((f) => !(old.finalizers ?? []).includes(f));
-        if (added.length > 0) {
-          errors.forbidden(
-            "metadata.finalizers",
-            `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(", ")}}`,
-          );
-        }
-      }
       def.strategy.prepareUpdate?.(next, current, this.ctx);
-      validateObjectMeta(next, def.strategy.nameRule, errors);
-      def.strategy.validate?.(next, current, errors);
-      errors.throwIfAny(def.kind, def.group, name);
+      validateObjectMetaForUpdate(next, current, def.strategy.nameRule, errors);
+      def.strategy.validate?.(next, current, errors, def.group);
+      errors.throwIfAny(def.kind, this.errorGroup(def), name);
       def.strategy.allocate?.(next, current, errors, this.ctx);
+      if (def.strategy.bumpsGeneration?.(next, current))
+        next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
-    errors.throwIfAny(def.kind, def.group, name);
+    errors.throwIfAny(def.kind, this.errorGroup(def), name);
 
-    if (!specContentEqual(next, current)) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     next.metadata.resourceVersion = current.metadata.resourceVersion;
     if (deepEqual(withoutVersion(next), withoutVersion(current))) return { object: current, created: false };
     if (opts.dryRun) return { object: canonicalOrder(next), created: false };
@@ -220,7 +217,7 @@ export class Registry {
     opts: DeleteOptions = {},
   ): DeleteResult {
     const current = this.get(def, namespace, name);
-    this.checkPreconditions(def, current, opts.preconditions?.uid, opts.preconditions?.resourceVersion, true);
+    this.checkDeletePreconditions(def, current, opts.preconditions);
     if (isNamespaces(def) && protectedNamespaces.includes(name)) {
       throw forbidden(def, name, "this namespace may not be deleted");
     }
@@ -293,7 +290,6 @@ export class Registry {
     current: KubeObject,
     uid: string | undefined,
     resourceVersion: string | undefined,
-    explicit = false,
   ): void {
     const name = current.metadata.name ?? "";
     if (uid && uid !== current.metadata.uid) {
@@ -304,11 +300,34 @@ export class Registry {
       );
     }
     if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) {
-      const why = explicit
-        ? `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`
-        : staleObjectMessage;
-      throw conflict(def, name, why);
+      throw conflict(def, name, staleObjectMessage);
     }
+  }
+
+  /** DeleteOptions.preconditions, refused in the storage layer's words (and with the kind's name). */
+  private checkDeletePreconditions(
+    def: ResourceDefinition,
+    current: KubeObject,
+    preconditions: DeleteOptions["preconditions"],
+  ): void {
+    const { uid, resourceVersion } = current.metadata;
+    const why =
+      preconditions?.uid && preconditions.uid !== uid
+        ? `the UID in the precondition (${preconditions.uid}) does not match the UID in record (${uid}). The object might have been deleted and then recreated`
+        : preconditions?.resourceVersion && preconditions.resourceVersion !== resourceVersion
+          ? `the ResourceVersion in the precondition (${preconditions.resourceVersion}) does not match the ResourceVersion in record (${resourceVersion}). The object might have been modified`
+          : undefined;
+    if (!why) return;
+    const name = current.metadata.name ?? "";
+    const group = this.errorGroup(def);
+    const details: StatusDetails = group ? { name, group, kind: def.kind } : { name, kind: def.kind };
+    const qualified = group ? `${def.kind}.${group}` : def.kind;
+    throw new ApiError(
+      409,
+      "Conflict",
+      `Operation cannot be fulfilled on ${qualified} "${name}": ${why}`,
+      details,
+    );
   }
 
   private commit(

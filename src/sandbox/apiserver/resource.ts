@@ -1,4 +1,5 @@
 import type { FieldErrors, ResourceName } from "./errors.ts";
+import type { JsonObject } from "./json.ts";
 import type { Allocations } from "./kinds/service-allocations.ts";
 import type { NameRule } from "./names.ts";
 import type { KubeObject } from "./object.ts";
@@ -21,14 +22,24 @@ export interface KindStrategy {
   readonly returnDeletedObject?: boolean;
   /** Extra field selector labels (metadata.name and metadata.namespace are always there). */
   readonly fieldLabels?: Readonly<Record<string, (obj: KubeObject) => string>>;
+  /** Refuses what the typed decoder would (wrong JSON types): a 400 before anything else. */
+  decode?(obj: KubeObject): void;
   /** Resets and defaults a new object before validation. */
   prepareCreate?(obj: KubeObject, ctx: StrategyContext): void;
   /** Carries over and defaults fields of an updated object before validation. */
   prepareUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
-  validate?(obj: KubeObject, old: KubeObject | undefined, errors: FieldErrors): void;
+  /** `group` is the request's API group (a resource served in two groups may check differently). */
+  validate?(obj: KubeObject, old: KubeObject | undefined, errors: FieldErrors, group: string): void;
   /** Allocates cluster resources (IPs, ports) once the object is otherwise valid. */
   allocate?(obj: KubeObject, old: KubeObject | undefined, errors: FieldErrors, ctx: StrategyContext): void;
-  validateStatus?(obj: KubeObject, errors: FieldErrors): void;
+  /**
+   * Whether an update bumps metadata.generation; kinds without it do not track generation at all
+   * (kube-apiserver keeps what the create carried, and no update changes it).
+   */
+  bumpsGeneration?(obj: KubeObject, old: KubeObject): boolean;
+  /** Carries over what a /status update may not change besides spec (which never changes there). */
+  prepareStatusUpdate?(obj: KubeObject, old: KubeObject): void;
+  validateStatus?(obj: KubeObject, old: KubeObject, errors: FieldErrors): void;
   /** Keeps derived state in step with what was stored (both undefined never happens). */
   committed?(previous: KubeObject | undefined, next: KubeObject | undefined, ctx: StrategyContext): void;
 }
@@ -37,8 +48,6 @@ export interface KindStrategy {
 export interface VersionConversion {
   toStorage(obj: KubeObject): KubeObject;
   fromStorage(obj: KubeObject): KubeObject;
-  /** Checks that only apply to this version's shape (before conversion). */
-  validate?(obj: KubeObject, errors: FieldErrors): void;
   readonly fieldLabels?: Readonly<Record<string, (obj: KubeObject) => string>>;
 }
 
@@ -58,6 +67,11 @@ export interface ResourceDefinition extends ResourceName {
   readonly storage: string;
   readonly strategy: KindStrategy;
   readonly conversion?: VersionConversion;
+  /**
+   * The fields an empty object of the kind serialises (Go zero values without omitempty), which a
+   * BOOKMARK's object carries besides its metadata.
+   */
+  readonly zeroFields?: JsonObject;
 }
 
 export const standardVerbs = [

@@ -16,7 +16,11 @@ export function send(
   let text: string;
   let type = contentType;
   if (representation.kind === "yaml") {
-    text = toYaml(typeof body === "string" ? JSON.parse(body) : body);
+    // As sigs.k8s.io/yaml writes it: keys sorted, list items not indented under their key.
+    text = toYaml(typeof body === "string" ? JSON.parse(body) : body, {
+      sortMapEntries: true,
+      indentSeq: false,
+    });
     type = "application/yaml";
   } else if (typeof body === "string") {
     text = pretty ? JSON.stringify(JSON.parse(body), null, 2) : body;

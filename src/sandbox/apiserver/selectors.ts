@@ -124,9 +124,8 @@ export function parseLabelSelector(selector: string | null | undefined): LabelSe
         requirements.push({ key, operator: "exists", values: [] });
       } else if (op.kind === "id" && (op.text === "in" || op.text === "notin")) {
         pos++;
+        // An empty set parses: "in ()" matches nothing, "notin ()" everything.
         const values = valueSet();
-        if (values.length === 0)
-          throw parseError(selector, "for 'in', 'notin' operators, values set can't be empty");
         requirements.push({ key, operator: op.text, values });
       } else if (op.kind === "op" && (op.text === "=" || op.text === "==")) {
         pos++;

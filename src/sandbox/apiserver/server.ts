@@ -62,6 +62,11 @@ function decodeSegments(pathname: string): string[] {
     });
 }
 
+/** What the real server's mux says of a path outside every API group it serves: plain text. */
+function pageNotFound(res: ServerResponse): void {
+  sendText(res, 404, "404 page not found\n");
+}
+
 export class ApiHttpServer {
   readonly registry: Registry;
   readonly faults: Faults;
@@ -172,7 +177,7 @@ export class ApiHttpServer {
     if ((root === "healthz" || root === "livez" || root === "readyz") && rest.length <= 1)
       return sendText(res, 200, "ok");
     if (root === "api" || root === "apis") return this.handleApi(root, rest, req, res, url, body);
-    throw pathNotFound();
+    pageNotFound(res);
   }
 
   private handleApi(
@@ -209,6 +214,7 @@ export class ApiHttpServer {
       tail = rest.slice(1);
     } else {
       group = rest[0] ?? "";
+      if (!this.discovery.apiGroup(group)) return pageNotFound(res);
       if (rest.length === 1) {
         const doc = this.discovery.apiGroup(group);
         if (!doc) throw pathNotFound();

@@ -1,6 +1,6 @@
 // Objects of one storage (one resource, shared by all its API versions), the window of recent
 // events that watches resume from, and the sinks of the open watches.
-import type { KubeObject } from "./object.ts";
+import { type KubeObject, objectKey } from "./object.ts";
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -79,6 +79,17 @@ class EventWindow {
   }
 }
 
+function inNamespace(keys: string[], objects: Map<string, KubeObject>, namespace?: string): KubeObject[] {
+  const out: KubeObject[] = [];
+  const prefix = namespace ? `${namespace}/` : undefined;
+  for (const key of keys) {
+    if (prefix !== undefined && !key.startsWith(prefix)) continue;
+    const obj = objects.get(key);
+    if (obj) out.push(obj);
+  }
+  return out;
+}
+
 export class Storage {
   readonly name: string;
   private readonly objects = new Map<string, KubeObject>();
@@ -102,14 +113,24 @@ export class Storage {
   /** Objects in key order (namespace, then name), optionally of one namespace. */
   list(namespace?: string): KubeObject[] {
     if (this.sortedKeys === undefined) this.sortedKeys = [...this.objects.keys()].sort();
-    const out: KubeObject[] = [];
-    const prefix = namespace ? `${namespace}/` : undefined;
-    for (const key of this.sortedKeys) {
-      if (prefix !== undefined && !key.startsWith(prefix)) continue;
-      const obj = this.objects.get(key);
-      if (obj) out.push(obj);
+    return inNamespace(this.sortedKeys, this.objects, namespace);
+  }
+
+  /**
+   * The objects as they were at `rv` (what etcd serves for a list at a revision), rebuilt by
+   * undoing the events after it; undefined when the window no longer reaches back that far.
+   */
+  listAt(rv: number, namespace?: string): KubeObject[] | undefined {
+    const later = this.window.since(rv);
+    if (later === undefined) return undefined;
+    if (later.length === 0) return this.list(namespace);
+    const objects = new Map(this.objects);
+    for (const event of later.reverse()) {
+      const key = objectKey(event.object.metadata.namespace, event.object.metadata.name ?? "");
+      if (event.type === "ADDED") objects.delete(key);
+      else if (event.previous) objects.set(key, event.previous);
     }
-    return out;
+    return inNamespace([...objects.keys()].sort(), objects, namespace);
   }
 
   /** Records a change whose object already carries its new resourceVersion, and tells watchers. */

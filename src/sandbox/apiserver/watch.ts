@@ -22,7 +22,8 @@ export interface WatchRequest {
   fields: FieldSelector;
   /** undefined or "0": start with the current state. */
   resourceVersion: number | undefined;
-  sendInitialEvents: boolean;
+  /** The sendInitialEvents parameter; undefined when absent. */
+  sendInitialEvents: boolean | undefined;
   bookmarkIntervalMs: number | undefined;
   timeoutMs: number | undefined;
   representation: Representation;
@@ -35,12 +36,17 @@ type WatchType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
 /** JSON of an object as a non-converting resource shows it, shared by every watcher. */
 const jsonCache = new WeakMap<KubeObject, string>();
 
+function atVersion(obj: KubeObject, rv: number): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+}
+
 export class WatchStream implements WatchSink {
   private readonly res: ServerResponse;
   private readonly req: WatchRequest;
   private unsubscribe: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private startRv = 0;
   private readonly onClose: () => void;
 
   constructor(res: ServerResponse, req: WatchRequest, onClose: () => void) {
@@ -59,7 +65,9 @@ export class WatchStream implements WatchSink {
       return;
     }
     let initial: StoredEvent[] | undefined;
-    const fromState = req.resourceVersion === undefined || req.resourceVersion === 0 || req.sendInitialEvents;
+    const fromState =
+      req.sendInitialEvents ?? (req.resourceVersion === undefined || req.resourceVersion === 0);
+    const resumes = req.resourceVersion !== undefined && req.resourceVersion !== 0;
     if (fromState) {
       initial = req.storage.list(req.namespace).map((object) => ({
         rv: Number(object.metadata.resourceVersion),
@@ -67,6 +75,8 @@ export class WatchStream implements WatchSink {
         object,
         previous: undefined,
       }));
+    } else if (!resumes) {
+      initial = [];
     } else {
       initial = req.storage.eventsSince(req.resourceVersion ?? 0);
       if (initial === undefined) {
@@ -74,16 +84,23 @@ export class WatchStream implements WatchSink {
         return;
       }
     }
+    this.startRv = req.resourceVersion ?? req.clock.current;
     this.unsubscribe = req.storage.subscribe(this);
     for (const event of initial) this.deliver(event);
     if (req.sendInitialEvents && req.bookmarkIntervalMs !== undefined) {
-      this.bookmark({ "k8s.io/initial-events-end": "true" });
+      this.bookmark({ "k8s.io/initial-events-end": "true" }, true);
     }
-    if (req.bookmarkIntervalMs !== undefined) {
-      const timer = setInterval(() => this.bookmark(), req.bookmarkIntervalMs);
-      this.timers.push(timer);
-    }
+    this.scheduleBookmarks();
     if (req.timeoutMs !== undefined) this.timers.push(setTimeout(() => this.end(), req.timeoutMs));
+  }
+
+  /** Every interval, and (as kube's cacher does) once 2 s before the watch times out. */
+  private scheduleBookmarks(): void {
+    const { bookmarkIntervalMs, timeoutMs } = this.req;
+    if (bookmarkIntervalMs === undefined) return;
+    this.timers.push(setInterval(() => this.bookmark(), bookmarkIntervalMs));
+    if (timeoutMs !== undefined && timeoutMs > 2000)
+      this.timers.push(setTimeout(() => this.bookmark(), timeoutMs - 2000));
   }
 
   deliver(event: StoredEvent): void {
@@ -92,16 +109,18 @@ export class WatchStream implements WatchSink {
     if (req.namespace !== undefined && event.object.metadata.namespace !== req.namespace) return;
     const view = toView(req.def, event.object);
     const matches = this.matches(view);
-    let type: WatchType = event.type;
     if (event.type === "MODIFIED") {
-      const was = event.previous ? this.matches(toView(req.def, event.previous)) : false;
-      if (matches && !was) type = "ADDED";
-      else if (!matches && was) type = "DELETED";
-      else if (!matches) return;
-    } else if (!matches) {
+      const previous = event.previous ? toView(req.def, event.previous) : undefined;
+      const was = previous ? this.matches(previous) : false;
+      if (matches) this.write(was ? "MODIFIED" : "ADDED", this.render(view, event.object));
+      // Leaving the selection is a DELETED of the object as it was, at the event's version.
+      else if (was && previous) {
+        const gone = atVersion(previous, event.rv);
+        this.write("DELETED", this.render(gone, gone));
+      }
       return;
     }
-    this.write(type, this.render(view, event.object));
+    if (matches) this.write(event.type, this.render(view, event.object));
   }
 
   /** Ends the stream the way the server ends a watch that timed out. */
@@ -144,15 +163,25 @@ export class WatchStream implements WatchSink {
     }
   }
 
-  private bookmark(annotations?: Record<string, string>): void {
+  /**
+   * A BOOKMARK: an empty object of the kind at the current version. Periodic ones wait until the
+   * version has moved past the watch's start (the cacher never sends one older than that).
+   */
+  private bookmark(annotations?: Record<string, string>, always = false): void {
     const { def, representation, clock } = this.req;
     if (representation.kind === "table") return;
+    if (!always && clock.current <= this.startRv) return;
     const metadata: JsonObject = { resourceVersion: String(clock.current) };
     if (annotations) metadata.annotations = annotations;
     const object =
       representation.kind === "partial"
         ? { kind: "PartialObjectMetadata", apiVersion: `meta.k8s.io/${representation.version}`, metadata }
-        : { kind: def.kind, apiVersion: groupVersion(def), metadata };
+        : {
+            kind: def.kind,
+            apiVersion: groupVersion(def),
+            metadata,
+            ...structuredClone(def.zeroFields ?? {}),
+          };
     this.write("BOOKMARK", JSON.stringify(object));
   }
 

@@ -1,25 +1,25 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { V1Service, V1Status } from "@kubernetes/client-node";
-import { call, createService, expectStatus, serve, watch } from "./harness.ts";
+import { call, core, createService, everywhere, expectStatus, listVersion, serve, watch } from "./harness.ts";
 
-const path = "/api/v1/namespaces/default/services";
 const merge = "application/merge-patch+json";
 
-test("delete with finalizers marks the object terminating and keeps it", async (t) => {
-  const server = await serve(t);
-  const created = await createService(server, "web", {}, { finalizers: ["service.k8s.aws/resources"] });
+test("delete with finalizers marks the object terminating and keeps it", everywhere, async (t) => {
+  const target = await serve(t);
+  const path = core(target, "services");
+  const created = await createService(target, "web", {}, { finalizers: ["service.k8s.aws/resources"] });
   const events = await watch(
     t,
-    server,
+    target,
     `${path}?watch=true&resourceVersion=${created.metadata?.resourceVersion}`,
   );
-  const deleted = await expectStatus<V1Service>(server, 200, "DELETE", `${path}/web`);
+  const deleted = await expectStatus<V1Service>(target, 200, "DELETE", `${path}/web`);
   assert.ok(deleted.metadata?.deletionTimestamp);
   assert.equal(deleted.metadata?.deletionGracePeriodSeconds, 0);
-  const read = await expectStatus<V1Service>(server, 200, "GET", `${path}/web`);
+  const read = await expectStatus<V1Service>(target, 200, "GET", `${path}/web`);
   assert.equal(String(read.metadata?.deletionTimestamp), String(deleted.metadata?.deletionTimestamp));
-  const again = await expectStatus<V1Service>(server, 200, "DELETE", `${path}/web`);
+  const again = await expectStatus<V1Service>(target, 200, "DELETE", `${path}/web`);
   assert.equal(
     again.metadata?.resourceVersion,
     read.metadata?.resourceVersion,
@@ -30,17 +30,18 @@ test("delete with finalizers marks the object terminating and keeps it", async (
   assert.ok(events.events[0]?.object.metadata?.deletionTimestamp);
 });
 
-test("removing the last finalizer (update or patch) removes the object", async (t) => {
-  const server = await serve(t);
-  await createService(server, "by-patch", {}, { finalizers: ["a.io/x", "b.io/y"] });
-  await createService(server, "by-update", {}, { finalizers: ["a.io/x"] });
-  await expectStatus(server, 200, "DELETE", `${path}/by-patch`);
-  await expectStatus(server, 200, "DELETE", `${path}/by-update`);
-  const start = server.stats().resourceVersion;
-  const events = await watch(t, server, `${path}?watch=1&resourceVersion=${start}`);
+test("removing the last finalizer (update or patch) removes the object", everywhere, async (t) => {
+  const target = await serve(t);
+  const path = core(target, "services");
+  await createService(target, "by-patch", {}, { finalizers: ["a.io/x", "b.io/y"] });
+  await createService(target, "by-update", {}, { finalizers: ["a.io/x"] });
+  await expectStatus(target, 200, "DELETE", `${path}/by-patch`);
+  await expectStatus(target, 200, "DELETE", `${path}/by-update`);
+  const start = await listVersion(target, path);
+  const events = await watch(t, target, `${path}?watch=1&resourceVersion=${start}`);
 
   const one = await expectStatus<V1Service>(
-    server,
+    target,
     200,
     "PATCH",
     `${path}/by-patch`,
@@ -49,20 +50,20 @@ test("removing the last finalizer (update or patch) removes the object", async (
   );
   assert.deepEqual(one.metadata?.finalizers, ["b.io/y"]);
   await expectStatus(
-    server,
+    target,
     200,
     "PATCH",
     `${path}/by-patch`,
     [{ op: "remove", path: "/metadata/finalizers" }],
     "application/json-patch+json",
   );
-  assert.equal((await call(server, "GET", `${path}/by-patch`)).status, 404);
+  assert.equal((await call(target, "GET", `${path}/by-patch`)).status, 404);
 
-  const current = await expectStatus<V1Service>(server, 200, "GET", `${path}/by-update`);
+  const current = await expectStatus<V1Service>(target, 200, "GET", `${path}/by-update`);
   current.metadata = { ...current.metadata, finalizers: [] };
-  const last = await expectStatus<V1Service>(server, 200, "PUT", `${path}/by-update`, current);
+  const last = await expectStatus<V1Service>(target, 200, "PUT", `${path}/by-update`, current);
   assert.equal(last.metadata?.name, "by-update");
-  assert.equal((await call(server, "GET", `${path}/by-update`)).status, 404);
+  assert.equal((await call(target, "GET", `${path}/by-update`)).status, 404);
 
   await events.count(3);
   assert.deepEqual(
@@ -73,12 +74,13 @@ test("removing the last finalizer (update or patch) removes the object", async (
   assert.ok(deletedRv > Number(one.metadata?.resourceVersion), "DELETED carries the version of the delete");
 });
 
-test("no new finalizer may be added to an object being deleted", async (t) => {
-  const server = await serve(t);
-  await createService(server, "web", {}, { finalizers: ["a.io/x"] });
-  await expectStatus(server, 200, "DELETE", `${path}/web`);
+test("no new finalizer may be added to an object being deleted", everywhere, async (t) => {
+  const target = await serve(t);
+  const path = core(target, "services");
+  await createService(target, "web", {}, { finalizers: ["a.io/x"] });
+  await expectStatus(target, 200, "DELETE", `${path}/web`);
   const reply = await call<V1Status>(
-    server,
+    target,
     "PATCH",
     `${path}/web`,
     { metadata: { finalizers: ["a.io/x", "b.io/new"] } },
@@ -91,7 +93,7 @@ test("no new finalizer may be added to an object being deleted", async (t) => {
     'Service "web" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"b.io/new"}',
   );
   const relabel = await expectStatus<V1Service>(
-    server,
+    target,
     200,
     "PATCH",
     `${path}/web`,
@@ -99,26 +101,27 @@ test("no new finalizer may be added to an object being deleted", async (t) => {
     merge,
   );
   assert.equal(relabel.metadata?.labels?.still, "editable", "other updates to a terminating object are fine");
-  const clear = await call(server, "PATCH", `${path}/web`, { metadata: { deletionTimestamp: null } }, merge);
+  const clear = await call(target, "PATCH", `${path}/web`, { metadata: { deletionTimestamp: null } }, merge);
   assert.equal(clear.status, 200);
-  const read = await expectStatus<V1Service>(server, 200, "GET", `${path}/web`);
+  const read = await expectStatus<V1Service>(target, 200, "GET", `${path}/web`);
   assert.ok(read.metadata?.deletionTimestamp, "clients cannot clear deletionTimestamp");
 });
 
-test("a Service holding node ports keeps them until its finalizers are gone", async (t) => {
-  const server = await serve(t);
+test("a Service holding node ports keeps them until its finalizers are gone", everywhere, async (t) => {
+  const target = await serve(t);
+  const path = core(target, "services");
   await createService(
-    server,
+    target,
     "web",
-    { type: "NodePort", ports: [{ port: 80, nodePort: 30700 }] },
+    { type: "NodePort", ports: [{ port: 80, nodePort: 30070 }] },
     { finalizers: ["a.io/x"] },
   );
-  await expectStatus(server, 200, "DELETE", `${path}/web`);
-  const taken = await call(server, "POST", path, {
+  await expectStatus(target, 200, "DELETE", `${path}/web`);
+  const taken = await call(target, "POST", path, {
     metadata: { name: "next" },
-    spec: { type: "NodePort", ports: [{ port: 80, nodePort: 30700 }] },
+    spec: { type: "NodePort", ports: [{ port: 80, nodePort: 30070 }] },
   });
   assert.equal(taken.status, 422);
-  await expectStatus(server, 200, "PATCH", `${path}/web`, { metadata: { finalizers: null } }, merge);
-  await createService(server, "next", { type: "NodePort", ports: [{ port: 80, nodePort: 30700 }] });
+  await expectStatus(target, 200, "PATCH", `${path}/web`, { metadata: { finalizers: null } }, merge);
+  await createService(target, "next", { type: "NodePort", ports: [{ port: 80, nodePort: 30070 }] });
 });

@@ -11,10 +11,22 @@ import {
   type V1ServiceList,
 } from "@kubernetes/client-node";
 import type { ApiServer } from "../../../src/sandbox/apiserver/index.ts";
-import { createService, eventually, expectStatus, kubeConfig, serve } from "./harness.ts";
+import {
+  core,
+  createService,
+  emulatorOnly,
+  eventually,
+  everywhere,
+  expectStatus,
+  kubeConfig,
+  serve,
+  serveEmulator,
+  type Target,
+} from "./harness.ts";
 
-const path = "/api/v1/namespaces/default/services";
 const merge = "application/merge-patch+json";
+/** Breaking watches on purpose takes the emulator's fault injection. */
+const faultsOnly = emulatorOnly("breaks watches with the emulator's fault injection (server.faults)");
 
 type ServiceInformer = Informer<V1Service> & ObjectCache<V1Service>;
 
@@ -26,18 +38,18 @@ interface Watched {
   lists: number;
 }
 
-async function startInformer(t: TestContext, server: ApiServer): Promise<Watched> {
-  const kc = kubeConfig(server);
-  const core = kc.makeApiClient(CoreV1Api);
+async function startInformer(t: TestContext, target: Target): Promise<Watched> {
+  const kc = kubeConfig(target);
+  const api = kc.makeApiClient(CoreV1Api);
   const watched: Watched = {
     informer: undefined as unknown as ServiceInformer,
     mirror: new Map(),
     errors: [],
     lists: 0,
   };
-  const informer = makeInformer<V1Service>(kc, path, () => {
+  const informer = makeInformer<V1Service>(kc, core(target, "services"), () => {
     watched.lists++;
-    return core.listNamespacedService({ namespace: "default" });
+    return api.listNamespacedService({ namespace: target.ns });
   });
   watched.informer = informer;
   const record = (svc: V1Service) =>
@@ -48,18 +60,22 @@ async function startInformer(t: TestContext, server: ApiServer): Promise<Watched
   informer.on("error", (error) => watched.errors.push(error));
   t.after(() => informer.stop());
   await informer.start();
-  await eventually("the informer's watch to open", () => server.stats().openWatches === 1);
   return watched;
 }
 
-async function serverState(server: ApiServer): Promise<Map<string, string>> {
-  const list = await expectStatus<V1ServiceList>(server, 200, "GET", path);
+/** The informer's watch is open (the emulator counts them). */
+async function watching(server: ApiServer): Promise<void> {
+  await eventually("the informer's watch to open", () => server.stats().openWatches === 1);
+}
+
+async function serverState(target: Target): Promise<Map<string, string>> {
+  const list = await expectStatus<V1ServiceList>(target, 200, "GET", core(target, "services"));
   return new Map(list.items.map((s) => [s.metadata?.name ?? "", s.metadata?.resourceVersion ?? ""]));
 }
 
-function cacheState(watched: Watched): Map<string, string> {
+function cacheState(watched: Watched, ns: string): Map<string, string> {
   return new Map(
-    watched.informer.list("default").map((s) => [s.metadata?.name ?? "", s.metadata?.resourceVersion ?? ""]),
+    watched.informer.list(ns).map((s) => [s.metadata?.name ?? "", s.metadata?.resourceVersion ?? ""]),
   );
 }
 
@@ -67,36 +83,38 @@ function sorted(map: Map<string, string>): [string, string][] {
   return [...map.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
-async function expectExact(server: ApiServer, watched: Watched): Promise<void> {
-  const expected = sorted(await serverState(server));
+async function expectExact(target: Target, watched: Watched): Promise<void> {
+  const expected = sorted(await serverState(target));
+  const cached = () => sorted(cacheState(watched, target.ns));
   await eventually(
     "the informer cache to equal the server",
-    () => JSON.stringify(sorted(cacheState(watched))) === JSON.stringify(expected),
+    () => JSON.stringify(cached()) === JSON.stringify(expected),
     8000,
   ).catch((error: Error) => {
-    assert.deepEqual(sorted(cacheState(watched)), expected, error.message);
+    assert.deepEqual(cached(), expected, error.message);
   });
-  assert.deepEqual(sorted(cacheState(watched)), expected, "cache");
+  assert.deepEqual(cached(), expected, "cache");
   assert.deepEqual(sorted(watched.mirror), expected, "callbacks");
 }
 
-/** Creates, updates and deletes (also through finalizers) while the informer is not watching. */
-async function churn(server: ApiServer, round: number): Promise<void> {
-  for (let i = 0; i < 4; i++) await createService(server, `r${round}-new-${i}`);
+/** Creates, updates and deletes (also through finalizers) while the informer may not be watching. */
+async function churn(target: Target, round: number): Promise<void> {
+  const path = core(target, "services");
+  for (let i = 0; i < 4; i++) await createService(target, `r${round}-new-${i}`);
   await expectStatus(
-    server,
+    target,
     200,
     "PATCH",
     `${path}/s1`,
     { metadata: { labels: { round: String(round) } } },
     merge,
   );
-  await expectStatus(server, 200, "DELETE", `${path}/r${round}-new-0`);
-  await expectStatus(server, 200, "DELETE", `${path}/s${round + 2}`);
-  await createService(server, `r${round}-held`, {}, { finalizers: ["example.com/hold"] });
-  await expectStatus(server, 200, "DELETE", `${path}/r${round}-held`);
+  await expectStatus(target, 200, "DELETE", `${path}/r${round}-new-0`);
+  await expectStatus(target, 200, "DELETE", `${path}/s${round + 2}`);
+  await createService(target, `r${round}-held`, {}, { finalizers: ["example.com/hold"] });
+  await expectStatus(target, 200, "DELETE", `${path}/r${round}-held`);
   await expectStatus(
-    server,
+    target,
     200,
     "PATCH",
     `${path}/r${round}-held`,
@@ -104,7 +122,7 @@ async function churn(server: ApiServer, round: number): Promise<void> {
     merge,
   );
   await expectStatus(
-    server,
+    target,
     200,
     "PATCH",
     `${path}/s0/status`,
@@ -113,89 +131,130 @@ async function churn(server: ApiServer, round: number): Promise<void> {
   );
 }
 
-async function seed(server: ApiServer): Promise<void> {
-  for (let i = 0; i < 10; i++) await createService(server, `s${i}`);
+async function seed(target: Target): Promise<void> {
+  // s0 gets a load balancer status in churn(), which only a LoadBalancer Service may have.
+  await createService(target, "s0", { type: "LoadBalancer" });
+  for (let i = 1; i < 10; i++) await createService(target, `s${i}`);
 }
 
-test("informer: a watch cut off while changes happen resumes from its version without a relist", async (t) => {
-  const server = await serve(t);
-  await seed(server);
-  const watched = await startInformer(t, server);
-  await expectExact(server, watched);
+test(
+  "informer: list then watch keeps an exact cache through creates, updates and deletes",
+  everywhere,
+  async (t) => {
+    const target = await serve(t);
+    await seed(target);
+    const watched = await startInformer(t, target);
+    await expectExact(target, watched);
+    await churn(target, 1);
+    await churn(target, 2);
+    await expectExact(target, watched);
+    assert.equal(watched.lists, 1);
+    assert.deepEqual(watched.errors, []);
+  },
+);
 
-  server.faults.dropWatches({ abrupt: true });
-  await eventually("the informer to see the broken watch", () => watched.errors.length === 1);
-  await churn(server, 1);
-  await watched.informer.start();
-  await expectExact(server, watched);
-  assert.equal(watched.lists, 1, "the events after its version were replayed; no relist was needed");
+test(
+  "informer: a watch cut off while changes happen resumes from its version without a relist",
+  faultsOnly,
+  async (t) => {
+    const { target, server } = await serveEmulator(t);
+    await seed(target);
+    const watched = await startInformer(t, target);
+    await watching(server);
+    await expectExact(target, watched);
 
-  await churn(server, 2);
-  await expectExact(server, watched);
-});
+    server.faults.dropWatches({ abrupt: true });
+    await eventually("the informer to see the broken watch", () => watched.errors.length === 1);
+    await churn(target, 1);
+    await watched.informer.start();
+    await expectExact(target, watched);
+    assert.equal(watched.lists, 1, "the events after its version were replayed; no relist was needed");
 
-test("informer: a watch the server ends is re-opened and nothing is missed", async (t) => {
-  const server = await serve(t);
-  await seed(server);
-  const watched = await startInformer(t, server);
+    await churn(target, 2);
+    await expectExact(target, watched);
+  },
+);
+
+test("informer: a watch the server ends is re-opened and nothing is missed", faultsOnly, async (t) => {
+  const { target, server } = await serveEmulator(t);
+  await seed(target);
+  const watched = await startInformer(t, target);
+  await watching(server);
   assert.equal(server.faults.dropWatches(), 1);
-  await churn(server, 1);
-  await expectExact(server, watched);
+  await churn(target, 1);
+  await expectExact(target, watched);
   assert.deepEqual(watched.errors, []);
 });
 
-test("informer: a forced 410 Gone makes it relist; objects deleted meanwhile disappear", async (t) => {
-  const server = await serve(t);
-  await seed(server);
-  const watched = await startInformer(t, server);
-  await expectExact(server, watched);
+test(
+  "informer: a forced 410 Gone makes it relist; objects deleted meanwhile disappear",
+  faultsOnly,
+  async (t) => {
+    const { target, server } = await serveEmulator(t);
+    await seed(target);
+    const watched = await startInformer(t, target);
+    await watching(server);
+    await expectExact(target, watched);
 
-  server.faults.dropWatches({ abrupt: true });
-  await eventually("the informer to see the broken watch", () => watched.errors.length === 1);
-  await churn(server, 1);
-  server.faults.expireNextWatches(1);
-  await watched.informer.start();
-  await expectExact(server, watched);
-  assert.equal(watched.lists, 2, "the 410 made the informer list again");
-  assert.ok(!cacheState(watched).has("s3"), "no phantom of a Service deleted while the watch was down");
+    server.faults.dropWatches({ abrupt: true });
+    await eventually("the informer to see the broken watch", () => watched.errors.length === 1);
+    await churn(target, 1);
+    server.faults.expireNextWatches(1);
+    await watched.informer.start();
+    await expectExact(target, watched);
+    assert.equal(watched.lists, 2, "the 410 made the informer list again");
+    assert.ok(
+      !cacheState(watched, target.ns).has("s3"),
+      "no phantom of a Service deleted while the watch was down",
+    );
 
-  await churn(server, 2);
-  await expectExact(server, watched);
-});
+    await churn(target, 2);
+    await expectExact(target, watched);
+  },
+);
 
-test("informer: a version that fell out of the watch window gets a real 410 and a relist", async (t) => {
-  const server = await serve(t, { watchWindow: 5 });
-  await seed(server);
-  const watched = await startInformer(t, server);
-  server.faults.dropWatches({ abrupt: true });
-  await eventually("the informer to see the broken watch", () => watched.errors.length === 1);
-  await churn(server, 1);
-  await churn(server, 2);
-  await watched.informer.start();
-  await expectExact(server, watched);
-  assert.equal(watched.lists, 2);
-});
+test(
+  "informer: a version that fell out of the watch window gets a real 410 and a relist",
+  faultsOnly,
+  async (t) => {
+    const { target, server } = await serveEmulator(t, { watchWindow: 5 });
+    await seed(target);
+    const watched = await startInformer(t, target);
+    await watching(server);
+    server.faults.dropWatches({ abrupt: true });
+    await eventually("the informer to see the broken watch", () => watched.errors.length === 1);
+    await churn(target, 1);
+    await churn(target, 2);
+    await watched.informer.start();
+    await expectExact(target, watched);
+    assert.equal(watched.lists, 2);
+  },
+);
 
-test("informer: bookmarks keep its version current", async (t) => {
-  const server = await serve(t, { bookmarkIntervalMs: 20 });
-  await seed(server);
-  const kc = kubeConfig(server);
-  const core = kc.makeApiClient(CoreV1Api);
-  const informer = makeInformer<V1Service>(
-    kc,
-    "/api/v1/namespaces/default/services?allowWatchBookmarks=true",
-    () => core.listNamespacedService({ namespace: "default" }),
-  );
-  t.after(() => informer.stop());
-  await informer.start();
-  await expectStatus(server, 201, "POST", "/api/v1/nodes", { metadata: { name: "n1" } });
-  const latest = server.stats().resourceVersion;
-  assert.equal(informer.list().length, 11);
-  // No Service changed, so only a BOOKMARK can carry the informer to the node's version.
-  // client-node keeps the query string of the informer's path on its watch requests.
-  const version = () =>
-    Number((informer as unknown as { latestResourceVersion(): string }).latestResourceVersion());
-  assert.ok(version() < Number(latest));
-  await eventually("a bookmark to move the informer's version", () => version() >= Number(latest));
-  assert.equal(informer.list().length, 11);
-});
+test(
+  "informer: bookmarks keep its version current",
+  emulatorOnly(
+    "needs bookmarks within milliseconds (bookmarkIntervalMs); a real server sends them about once a minute",
+  ),
+  async (t) => {
+    const { target, server } = await serveEmulator(t, { bookmarkIntervalMs: 20 });
+    await seed(target);
+    const kc = kubeConfig(target);
+    const api = kc.makeApiClient(CoreV1Api);
+    const informer = makeInformer<V1Service>(kc, `${core(target, "services")}?allowWatchBookmarks=true`, () =>
+      api.listNamespacedService({ namespace: target.ns }),
+    );
+    t.after(() => informer.stop());
+    await informer.start();
+    await expectStatus(target, 201, "POST", "/api/v1/nodes", { metadata: { name: "n1" } });
+    const latest = server.stats().resourceVersion;
+    assert.equal(informer.list().length, 10);
+    // No Service changed, so only a BOOKMARK can carry the informer to the node's version.
+    // client-node keeps the query string of the informer's path on its watch requests.
+    const version = () =>
+      Number((informer as unknown as { latestResourceVersion(): string }).latestResourceVersion());
+    assert.ok(version() < Number(latest));
+    await eventually("a bookmark to move the informer's version", () => version() >= Number(latest));
+    assert.equal(informer.list().length, 10);
+  },
+);

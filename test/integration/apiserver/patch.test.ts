@@ -1,17 +1,28 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { V1Service, V1Status } from "@kubernetes/client-node";
-import { at, call, coreApi, createService, expectStatus, serve } from "./harness.ts";
+import {
+  at,
+  call,
+  core,
+  coreApi,
+  createService,
+  emulatorOnly,
+  everywhere,
+  expectStatus,
+  send,
+  serve,
+} from "./harness.ts";
 
-const web = "/api/v1/namespaces/default/services/web";
 const merge = "application/merge-patch+json";
 const jsonPatch = "application/json-patch+json";
 const strategic = "application/strategic-merge-patch+json";
 
-test("merge patch merges maps, replaces lists and deletes with null", async (t) => {
-  const server = await serve(t);
+test("merge patch merges maps, replaces lists and deletes with null", everywhere, async (t) => {
+  const target = await serve(t);
+  const web = `${core(target, "services")}/web`;
   await createService(
-    server,
+    target,
     "web",
     {
       ports: [
@@ -22,7 +33,7 @@ test("merge patch merges maps, replaces lists and deletes with null", async (t) 
     { labels: { keep: "1", drop: "1" } },
   );
   const patched = await expectStatus<V1Service>(
-    server,
+    target,
     200,
     "PATCH",
     web,
@@ -36,11 +47,12 @@ test("merge patch merges maps, replaces lists and deletes with null", async (t) 
   );
 });
 
-test("JSON patch: add, remove, replace, move, copy and test with pointer escaping", async (t) => {
-  const server = await serve(t);
-  await createService(server, "web", {}, { labels: { "app.kubernetes.io/name": "web" } });
+test("JSON patch: add, remove, replace, move, copy and test with pointer escaping", everywhere, async (t) => {
+  const target = await serve(t);
+  const web = `${core(target, "services")}/web`;
+  await createService(target, "web", {}, { labels: { "app.kubernetes.io/name": "web" } });
   const patched = await expectStatus<V1Service>(
-    server,
+    target,
     200,
     "PATCH",
     web,
@@ -69,11 +81,12 @@ test("JSON patch: add, remove, replace, move, copy and test with pointer escapin
   );
 });
 
-test("a failed JSON patch test or a bad path is 422 and changes nothing", async (t) => {
-  const server = await serve(t);
-  const created = await createService(server, "web");
+test("a failed JSON patch test or a bad path is 422 and changes nothing", everywhere, async (t) => {
+  const target = await serve(t);
+  const web = `${core(target, "services")}/web`;
+  const created = await createService(target, "web");
   const failed = await call<V1Status>(
-    server,
+    target,
     "PATCH",
     web,
     [
@@ -82,48 +95,63 @@ test("a failed JSON patch test or a bad path is 422 and changes nothing", async 
     ],
     jsonPatch,
   );
-  assert.equal(failed.status, 422);
-  assert.equal(failed.body.kind, "Status");
-  assert.match(failed.body.message ?? "", /test failed/);
-  const missing = await call(
-    server,
-    "PATCH",
-    web,
-    [{ op: "remove", path: "/metadata/labels/none" }],
-    jsonPatch,
+  // The real server says no more than this: no cause, not even which operation failed.
+  const rejected = {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: "the server rejected our request due to an error in our request",
+    reason: "Invalid",
+    details: {},
+    code: 422,
+  };
+  assert.deepEqual(failed.body, rejected);
+  for (const bad of [[{ op: "remove", path: "/metadata/labels/none" }], [{ op: "frob", path: "/spec" }]]) {
+    const reply = await call(target, "PATCH", web, bad, jsonPatch);
+    assert.deepEqual(reply.body, rejected, JSON.stringify(bad));
+  }
+  const notAList = await call<V1Status>(target, "PATCH", web, { op: "add" }, jsonPatch);
+  assert.equal(notAList.status, 400);
+  assert.equal(
+    notAList.body.message,
+    "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp",
   );
-  assert.equal(missing.status, 422);
-  const replaceMissing = await call(
-    server,
-    "PATCH",
-    web,
-    [{ op: "replace", path: "/spec/nothing", value: 1 }],
-    jsonPatch,
-  );
-  assert.equal(replaceMissing.status, 422);
-  const now = await expectStatus<V1Service>(server, 200, "GET", web);
+  const now = await expectStatus<V1Service>(target, 200, "GET", web);
   assert.equal(now.metadata?.resourceVersion, created.metadata?.resourceVersion);
+  // json-patch v4, which kube-apiserver uses, lets "replace" set a member that is missing.
+  const replaced = await expectStatus<V1Service>(
+    target,
+    200,
+    "PATCH",
+    web,
+    [{ op: "replace", path: "/metadata/annotations", value: { set: "by-replace" } }],
+    jsonPatch,
+  );
+  assert.deepEqual(replaced.metadata?.annotations, { set: "by-replace" });
 });
 
-test("a JSON patch test on resourceVersion guards against concurrent writers", async (t) => {
-  const server = await serve(t);
-  const created = await createService(server, "web");
+test("a JSON patch test on resourceVersion guards against concurrent writers", everywhere, async (t) => {
+  const target = await serve(t);
+  const web = `${core(target, "services")}/web`;
+  const created = await createService(target, "web");
   const rv = created.metadata?.resourceVersion;
   const guarded = [
     { op: "test", path: "/metadata/resourceVersion", value: rv },
     { op: "add", path: "/metadata/labels", value: { step: "1" } },
   ];
-  await expectStatus(server, 200, "PATCH", web, guarded, jsonPatch);
-  const second = await call(server, "PATCH", web, guarded, jsonPatch);
+  await expectStatus(target, 200, "PATCH", web, guarded, jsonPatch);
+  const second = await call(target, "PATCH", web, guarded, jsonPatch);
   assert.equal(second.status, 422);
 });
 
-test("a resourceVersion inside a patch is a precondition (409 when stale)", async (t) => {
-  const server = await serve(t);
-  const created = await createService(server, "web");
-  await expectStatus(server, 200, "PATCH", web, { metadata: { labels: { a: "1" } } }, merge);
+test("a resourceVersion inside a patch is a precondition (409 when stale)", everywhere, async (t) => {
+  const target = await serve(t);
+  const web = `${core(target, "services")}/web`;
+  const created = await createService(target, "web");
+  await expectStatus(target, 200, "PATCH", web, { metadata: { labels: { a: "1" } } }, merge);
   const stale = await call<V1Status>(
-    server,
+    target,
     "PATCH",
     web,
     { metadata: { resourceVersion: created.metadata?.resourceVersion, labels: { a: "2" } } },
@@ -133,10 +161,11 @@ test("a resourceVersion inside a patch is a precondition (409 when stale)", asyn
   assert.equal(stale.body.reason, "Conflict");
 });
 
-test("strategic merge patch merges finalizers and keyed lists", async (t) => {
-  const server = await serve(t);
+test("strategic merge patch merges finalizers and keyed lists", everywhere, async (t) => {
+  const target = await serve(t);
+  const web = `${core(target, "services")}/web`;
   await createService(
-    server,
+    target,
     "web",
     {
       ports: [
@@ -146,8 +175,9 @@ test("strategic merge patch merges finalizers and keyed lists", async (t) => {
     },
     { finalizers: ["example.com/a"], labels: { keep: "1" } },
   );
+  await expectStatus(target, 200, "PATCH", web, { spec: { selector: { app: "old", tier: "x" } } }, merge);
   const patched = await expectStatus<V1Service>(
-    server,
+    target,
     200,
     "PATCH",
     web,
@@ -163,7 +193,8 @@ test("strategic merge patch merges finalizers and keyed lists", async (t) => {
     },
     strategic,
   );
-  assert.deepEqual(patched.metadata?.finalizers, ["example.com/a", "example.com/b"]);
+  // Merged lists put the patch's items first unless the original orders them (normalizeElementOrder).
+  assert.deepEqual(patched.metadata?.finalizers, ["example.com/b", "example.com/a"]);
   assert.deepEqual(patched.metadata?.labels, { keep: "1", add: "1" });
   assert.deepEqual(
     patched.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]),
@@ -173,7 +204,7 @@ test("strategic merge patch merges finalizers and keyed lists", async (t) => {
     ],
   );
   const removed = await expectStatus<V1Service>(
-    server,
+    target,
     200,
     "PATCH",
     web,
@@ -182,7 +213,7 @@ test("strategic merge patch merges finalizers and keyed lists", async (t) => {
   );
   assert.deepEqual(removed.metadata?.finalizers, ["example.com/b"]);
   const replaced = await expectStatus<V1Service>(
-    server,
+    target,
     200,
     "PATCH",
     web,
@@ -194,7 +225,7 @@ test("strategic merge patch merges finalizers and keyed lists", async (t) => {
     [1],
   );
   const selectorSwap = await expectStatus<V1Service>(
-    server,
+    target,
     200,
     "PATCH",
     web,
@@ -204,43 +235,87 @@ test("strategic merge patch merges finalizers and keyed lists", async (t) => {
   assert.deepEqual(selectorSwap.spec?.selector, { app: "new" });
 });
 
-test("patch types the server does not take are 415", async (t) => {
-  const server = await serve(t);
-  await createService(server, "web");
-  const apply = await call<V1Status>(server, "PATCH", web, "metadata: {}", "application/apply-patch+yaml");
-  assert.equal(apply.status, 415);
-  assert.equal(apply.body.reason, "UnsupportedMediaType");
-  const other = await call(server, "PATCH", web, "{}", "text/plain");
-  assert.equal(other.status, 415);
-  const none = await fetch(server.url + web, { method: "PATCH", body: "{}" });
+test("patch types the server does not take are 415; apply needs a fieldManager", everywhere, async (t) => {
+  const target = await serve(t);
+  const web = `${core(target, "services")}/web`;
+  await createService(target, "web");
+  const apply = await call<V1Status>(target, "PATCH", web, "metadata: {}", "application/apply-patch+yaml");
+  assert.equal(apply.status, 422);
+  assert.deepEqual(apply.body.details, {
+    group: "meta.k8s.io",
+    kind: "PatchOptions",
+    causes: [
+      {
+        reason: "FieldValueRequired",
+        message: "Required value: is required for apply patch",
+        field: "fieldManager",
+      },
+    ],
+  });
+  const unsupported = {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: "415: Unsupported Media Type",
+    reason: "UnsupportedMediaType",
+    details: {},
+    code: 415,
+  };
+  const other = await call(target, "PATCH", web, "{}", "text/plain");
+  assert.deepEqual(other.body, unsupported);
+  const none = await send(target, web, { method: "PATCH", body: "{}" });
   assert.equal(none.status, 415);
+  assert.deepEqual(await none.json(), unsupported);
 });
 
-test("patching a missing object is 404; a patch that breaks validation is 422", async (t) => {
-  const server = await serve(t);
-  await createService(server, "web");
-  const missing = await call(server, "PATCH", "/api/v1/namespaces/default/services/none", {}, merge);
+test(
+  "server-side apply is refused with 415",
+  emulatorOnly(
+    "the emulator does not implement server-side apply, which kube-apiserver serves; the controller uses merge, strategic and JSON patches",
+  ),
+  async (t) => {
+    const target = await serve(t);
+    const web = `${core(target, "services")}/web`;
+    await createService(target, "web");
+    const apply = await call<V1Status>(
+      target,
+      "PATCH",
+      `${web}?fieldManager=test`,
+      "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n",
+      "application/apply-patch+yaml",
+    );
+    assert.equal(apply.status, 415);
+    assert.equal(apply.body.reason, "UnsupportedMediaType");
+  },
+);
+
+test("patching a missing object is 404; a patch that breaks validation is 422", everywhere, async (t) => {
+  const target = await serve(t);
+  const web = `${core(target, "services")}/web`;
+  await createService(target, "web");
+  const missing = await call(target, "PATCH", `${core(target, "services")}/none`, {}, merge);
   assert.equal(missing.status, 404);
-  const invalid = await call<V1Status>(server, "PATCH", web, { spec: { type: "Bogus" } }, merge);
+  const invalid = await call<V1Status>(target, "PATCH", web, { spec: { type: "Bogus" } }, merge);
   assert.equal(invalid.status, 422);
   assert.equal(at(invalid.body, "details.causes.0.field"), "spec.type");
-  const garbage = await call(server, "PATCH", web, "{not json", merge);
+  const garbage = await call(target, "PATCH", web, "{not json", merge);
   assert.equal(garbage.status, 400);
 });
 
-test("client-node patch (JSON patch by default) and status patches work", async (t) => {
-  const server = await serve(t);
-  await createService(server, "web", { type: "LoadBalancer" });
-  const core = coreApi(server);
-  const patched = await core.patchNamespacedService({
+test("client-node patch (JSON patch by default) and status patches work", everywhere, async (t) => {
+  const target = await serve(t);
+  await createService(target, "web", { type: "LoadBalancer" });
+  const api = coreApi(target);
+  const patched = await api.patchNamespacedService({
     name: "web",
-    namespace: "default",
+    namespace: target.ns,
     body: [{ op: "add", path: "/metadata/labels", value: { patched: "yes" } }],
   });
   assert.equal(patched.metadata?.labels?.patched, "yes");
-  const status = await core.patchNamespacedServiceStatus({
+  const status = await api.patchNamespacedServiceStatus({
     name: "web",
-    namespace: "default",
+    namespace: target.ns,
     body: [
       {
         op: "replace",

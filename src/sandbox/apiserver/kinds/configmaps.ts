@@ -39,11 +39,12 @@ function validateConfigMap(obj: KubeObject, old: KubeObject | undefined, errors:
       else total += value.length;
     }
   }
-  for (const key of Object.keys(binary)) {
-    if (Object.hasOwn(data, key))
-      errors.invalid(`binaryData[${key}]`, key, "duplicate of key present in data");
+  for (const key of Object.keys(data)) {
+    if (Object.hasOwn(binary, key))
+      errors.invalid(`data[${key}]`, key, "duplicate of key present in binaryData");
   }
-  if (total > maxTotalBytes) errors.tooLong("", maxTotalBytes);
+  // The real server names no field here and prints the empty path as "[]".
+  if (total > maxTotalBytes) errors.tooLong("[]", maxTotalBytes);
   if (old?.immutable === true) {
     if (obj.immutable !== true) errors.forbidden("immutable", "field is immutable when `immutable` is set");
     if (!deepEqual(obj.data ?? {}, old.data ?? {}))

@@ -9,6 +9,19 @@ import { nodeStrategy } from "./nodes.ts";
 import { podStrategy } from "./pods.ts";
 import { serviceStrategy } from "./services.ts";
 
+const nodeInfoFields = [
+  "machineID",
+  "systemUUID",
+  "bootID",
+  "kernelVersion",
+  "osImage",
+  "containerRuntimeVersion",
+  "kubeletVersion",
+  "kubeProxyVersion",
+  "operatingSystem",
+  "architecture",
+];
+
 export const resourceDefinitions: readonly ResourceDefinition[] = [
   {
     group: "",
@@ -22,6 +35,7 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     verbs: standardVerbs.filter((v) => v !== "deletecollection"),
     subresources: ["status"],
     storage: "namespaces",
+    zeroFields: { spec: {}, status: {} },
     strategy: namespaceStrategy,
   },
   {
@@ -36,6 +50,13 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     verbs: standardVerbs,
     subresources: ["status"],
     storage: "nodes",
+    zeroFields: {
+      spec: {},
+      status: {
+        daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+        nodeInfo: Object.fromEntries(nodeInfoFields.map((f) => [f, ""])),
+      },
+    },
     strategy: nodeStrategy,
   },
   {
@@ -50,6 +71,7 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     verbs: standardVerbs,
     subresources: ["status"],
     storage: "pods",
+    zeroFields: { spec: { containers: null }, status: {} },
     strategy: podStrategy,
   },
   {
@@ -64,6 +86,7 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     verbs: standardVerbs,
     subresources: ["status"],
     storage: "services",
+    zeroFields: { spec: {}, status: { loadBalancer: {} } },
     strategy: serviceStrategy,
   },
   {
@@ -92,6 +115,15 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     verbs: standardVerbs,
     subresources: [],
     storage: "events",
+    zeroFields: {
+      involvedObject: {},
+      source: {},
+      firstTimestamp: null,
+      lastTimestamp: null,
+      eventTime: null,
+      reportingComponent: "",
+      reportingInstance: "",
+    },
     strategy: eventStrategy,
   },
   {
@@ -106,6 +138,7 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     verbs: standardVerbs,
     subresources: [],
     storage: "leases",
+    zeroFields: { spec: {} },
     strategy: leaseStrategy,
   },
   {
@@ -120,6 +153,7 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     verbs: standardVerbs,
     subresources: [],
     storage: "endpointslices",
+    zeroFields: { addressType: "", endpoints: null, ports: null },
     strategy: endpointSliceStrategy,
   },
   {
@@ -135,6 +169,13 @@ export const resourceDefinitions: readonly ResourceDefinition[] = [
     verbs: standardVerbs,
     subresources: [],
     storage: "events",
+    zeroFields: {
+      eventTime: null,
+      regarding: {},
+      deprecatedSource: {},
+      deprecatedFirstTimestamp: null,
+      deprecatedLastTimestamp: null,
+    },
     strategy: eventStrategy,
     conversion: eventsV1Conversion,
   },

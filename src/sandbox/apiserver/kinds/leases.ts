@@ -3,6 +3,7 @@ import { objectAt } from "../json.ts";
 import { dns1123SubdomainProblems } from "../names.ts";
 import type { KubeObject } from "../object.ts";
 import type { KindStrategy } from "../resource.ts";
+import { normaliseTimes } from "../times.ts";
 
 function validateLease(obj: KubeObject, _old: KubeObject | undefined, errors: FieldErrors): void {
   const spec = objectAt(obj, "spec");
@@ -21,6 +22,15 @@ function validateLease(obj: KubeObject, _old: KubeObject | undefined, errors: Fi
 }
 
 export const leaseStrategy: KindStrategy = {
+  decode: (obj) =>
+    normaliseTimes(
+      obj,
+      [
+        ["spec.acquireTime", "micro"],
+        ["spec.renewTime", "micro"],
+      ],
+      "Lease",
+    ),
   nameRule: dns1123SubdomainProblems,
   statusSubresource: false,
   createOnUpdate: true,

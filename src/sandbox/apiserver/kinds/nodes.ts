@@ -4,6 +4,7 @@ import { dns1123SubdomainProblems, qualifiedNameProblems } from "../names.ts";
 import { isCidr } from "../net.ts";
 import type { KubeObject } from "../object.ts";
 import type { KindStrategy } from "../resource.ts";
+import { normaliseTimes } from "../times.ts";
 
 const taintEffects = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
@@ -38,6 +39,15 @@ function validateNode(obj: KubeObject, old: KubeObject | undefined, errors: Fiel
 }
 
 export const nodeStrategy: KindStrategy = {
+  decode: (obj) =>
+    normaliseTimes(
+      obj,
+      [
+        ["status.conditions[].lastHeartbeatTime", "time"],
+        ["status.conditions[].lastTransitionTime", "time"],
+      ],
+      "Node",
+    ),
   nameRule: dns1123SubdomainProblems,
   statusSubresource: true,
   keepStatusOnCreate: true,

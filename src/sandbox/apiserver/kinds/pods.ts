@@ -13,6 +13,7 @@ import { dns1123LabelProblems, dns1123SubdomainProblems } from "../names.ts";
 import { isIpAddress } from "../net.ts";
 import type { KubeObject } from "../object.ts";
 import type { KindStrategy } from "../resource.ts";
+import { normaliseTimes } from "../times.ts";
 
 const containerLists = ["initContainers", "containers"] as const;
 
@@ -45,6 +46,12 @@ function applyDefaults(spec: JsonObject): void {
   setDefault(spec, "terminationGracePeriodSeconds", 30);
   setDefault(spec, "securityContext", {});
   setDefault(spec, "enableServiceLinks", true);
+  // What the ServiceAccount, DefaultTolerationSeconds and Priority admission plugins add.
+  setDefault(spec, "serviceAccountName", "default");
+  setDefault(spec, "serviceAccount", spec.serviceAccountName ?? "default");
+  setDefault(spec, "priority", 0);
+  setDefault(spec, "preemptionPolicy", "PreemptLowerPriority");
+  addDefaultTolerations(spec);
   for (const list of containerLists) {
     for (const c of containersOf(spec, list)) {
       const image = stringAt(c, "image") ?? "";
@@ -56,6 +63,17 @@ function applyDefaults(spec: JsonObject): void {
       for (const port of (arrayAt(c, "ports") ?? []).filter(isObject)) setDefault(port, "protocol", "TCP");
     }
   }
+}
+
+const defaultTolerations = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
+
+function addDefaultTolerations(spec: JsonObject): void {
+  const tolerations = (arrayAt(spec, "tolerations") ?? []).filter(isObject);
+  for (const key of defaultTolerations) {
+    if (tolerations.some((t) => t.key === key || (t.operator === "Exists" && !t.key))) continue;
+    tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+  }
+  spec.tolerations = tolerations;
 }
 
 /** Pod spec fields an update may change; everything else is immutable. */
@@ -99,7 +117,7 @@ function validatePod(obj: KubeObject, old: KubeObject | undefined, errors: Field
   }
 }
 
-function validatePodStatus(obj: KubeObject, errors: FieldErrors): void {
+function validatePodStatus(obj: KubeObject, _old: KubeObject, errors: FieldErrors): void {
   const status = objectAt(obj, "status");
   const podIp = status?.podIP;
   if (podIp !== undefined && podIp !== "" && !isIpAddress(podIp))
@@ -114,6 +132,16 @@ const statusField = (field: string) => (obj: KubeObject) => stringAt(objectAt(ob
 const specField = (field: string) => (obj: KubeObject) => String(objectAt(obj, "spec")?.[field] ?? "");
 
 export const podStrategy: KindStrategy = {
+  decode: (obj) =>
+    normaliseTimes(
+      obj,
+      [
+        ["status.startTime", "time"],
+        ["status.conditions[].lastProbeTime", "time"],
+        ["status.conditions[].lastTransitionTime", "time"],
+      ],
+      "Pod",
+    ),
   nameRule: dns1123SubdomainProblems,
   statusSubresource: true,
   createOnUpdate: false,
@@ -135,6 +163,15 @@ export const podStrategy: KindStrategy = {
   },
   prepareUpdate(obj) {
     applyDefaults(child(obj, "spec"));
+  },
+  bumpsGeneration: (obj, old) => !deepEqual(obj.spec, old.spec),
+  prepareStatusUpdate(obj, old) {
+    // Old kubelets corrupted owner references through /status, so the real server keeps them.
+    if (old.metadata.ownerReferences === undefined) delete obj.metadata.ownerReferences;
+    else obj.metadata.ownerReferences = old.metadata.ownerReferences;
+    const status = child(obj, "status");
+    const oldQos = objectAt(old, "status")?.qosClass;
+    if (!status.qosClass && oldQos !== undefined) status.qosClass = oldQos;
   },
   validate: validatePod,
   validateStatus: validatePodStatus,

@@ -26,7 +26,7 @@ function intToIp(n: number): string {
 export function clusterIpRangeProblem(ip: string): string | undefined {
   const n = ipToInt(ip);
   if (n === undefined || n <= cidrBase || n >= cidrBase + cidrSize - 1) {
-    return `the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${serviceCidr}`;
+    return "the provided network does not match the current range";
   }
   return undefined;
 }

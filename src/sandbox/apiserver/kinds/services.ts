@@ -1,6 +1,6 @@
 // core/v1 Service: defaulting, allocation of cluster IPs and node ports, and validation as
 // kube-apiserver does them for a single-stack IPv4 cluster with the default ranges.
-import type { FieldErrors } from "../errors.ts";
+import { type FieldErrors, internalError } from "../errors.ts";
 import {
   arrayAt,
   child,
@@ -19,14 +19,15 @@ import {
   dns1123SubdomainProblems,
   qualifiedNameProblems,
 } from "../names.ts";
-import { isCidr, isIpAddress } from "../net.ts";
+import { invalidCidrMessage, invalidIpMessage, isCidr, isIpAddress, legacyIpProblems } from "../net.ts";
 import { type KubeObject, keyOf } from "../object.ts";
 import type { KindStrategy, StrategyContext } from "../resource.ts";
+import { normaliseTimes } from "../times.ts";
 import { validateLabelMap } from "./common.ts";
 import { clusterIpRangeProblem, nodePortRange } from "./service-allocations.ts";
 
-const serviceTypes = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
-const protocols = ["TCP", "UDP", "SCTP"];
+const serviceTypes = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+const protocols = ["SCTP", "TCP", "UDP"];
 
 function specOf(obj: KubeObject): JsonObject {
   return child(obj, "spec");
@@ -146,10 +147,14 @@ function applyDefaults(spec: JsonObject): void {
     if (!isEmptyIp(spec.clusterIP) && (ips === undefined || ips.length === 0))
       spec.clusterIPs = [spec.clusterIP ?? ""];
     else if (isEmptyIp(spec.clusterIP) && ips && ips.length > 0) spec.clusterIP = ips[0];
-    setDefault(spec, "ipFamilyPolicy", "SingleStack");
+    // Headless Services without a selector get every family (and so must have both).
+    const allFamilies = spec.clusterIP === "None" && !isObject(spec.selector);
+    setDefault(spec, "ipFamilyPolicy", allFamilies ? "RequireDualStack" : "SingleStack");
     const families = arrayAt(spec, "ipFamilies");
-    if (families === undefined || families.length === 0) spec.ipFamilies = ["IPv4"];
+    if (families === undefined || families.length === 0)
+      spec.ipFamilies = allFamilies ? ["IPv4", "IPv6"] : ["IPv4"];
   }
+  if (portsOf(spec).length === 0) delete spec.ports;
 }
 
 function allocate(
@@ -202,10 +207,8 @@ function allocate(
           given,
           `provided port is not in the valid range. The range of valid ports is ${nodePortRange.min}-${nodePortRange.max}`,
         );
-      } else if (!allocations.portFree(given, owner)) {
+      } else if (!allocations.portFree(given, owner) || (taken.has(given) && !sibling)) {
         errors.invalid(field, given, "provided port is already allocated");
-      } else if (taken.has(given) && !sibling) {
-        errors.duplicate(field, given);
       }
       taken.add(given);
     });
@@ -231,14 +234,16 @@ function allocate(
     if (given) {
       const keptFromOld =
         oldSpec && needsHealthCheckNodePort(oldSpec) && oldSpec.healthCheckNodePort === given;
+      // The real allocator reports a requested health check port it cannot have as a 500.
+      const refuse = (why: string) => {
+        throw internalError(`failed to allocate requested HealthCheck NodePort ${given}: ${why}`);
+      };
       if (given < nodePortRange.min || given > nodePortRange.max) {
-        errors.invalid(
-          "spec.healthCheckNodePort",
-          given,
+        refuse(
           `provided port is not in the valid range. The range of valid ports is ${nodePortRange.min}-${nodePortRange.max}`,
         );
       } else if (!keptFromOld && (!allocations.portFree(given, owner) || taken.has(given))) {
-        errors.invalid("spec.healthCheckNodePort", given, "provided port is already allocated");
+        refuse("provided port is already allocated");
       }
     } else {
       const picked = allocations.pickPort(owner, taken);
@@ -249,208 +254,266 @@ function allocate(
   }
 }
 
-const ianaServiceName = /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
+/** IsValidPortName: every rule an IANA service name breaks, each a separate error. */
+function portNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (name.length > 15) problems.push("must be no more than 15 characters");
+  if (!/^[-a-z0-9]+$/.test(name))
+    problems.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  if (!/[a-z]/.test(name)) problems.push("must contain at least one letter (a-z)");
+  if (name.includes("--")) problems.push("must not contain consecutive hyphens");
+  if (name.startsWith("-") || name.endsWith("-")) problems.push("must not begin or end with a hyphen");
+  return problems;
+}
 
-function validatePorts(spec: JsonObject, errors: FieldErrors): void {
-  const ports = arrayAt(spec, "ports") ?? [];
-  const type = typeOf(spec);
-  if (ports.length === 0 && type !== "ExternalName" && spec.clusterIP !== "None")
-    errors.required("spec.ports");
-  const names = new Set<string>();
-  const seen = new Set<string>();
-  ports.forEach((raw, i) => {
-    const field = `spec.ports[${i}]`;
-    if (!isObject(raw)) {
-      errors.invalid(field, raw, "must be an object");
-      return;
-    }
-    const name = stringAt(raw, "name") ?? "";
-    if (ports.length > 1 && name === "") errors.required(`${field}.name`);
-    if (name !== "") {
-      for (const p of dns1123LabelProblems(name)) errors.invalid(`${field}.name`, name, p);
-      if (names.has(name)) errors.duplicate(`${field}.name`, name);
-      names.add(name);
-    }
-    const port = raw.port;
-    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-      if (port === undefined) errors.required(`${field}.port`);
-      else errors.invalid(`${field}.port`, port, "must be between 1 and 65535, inclusive");
-    }
-    const protocol = raw.protocol;
-    if (typeof protocol !== "string" || !protocols.includes(protocol))
-      errors.unsupported(`${field}.protocol`, protocol, protocols);
-    const target = raw.targetPort;
-    if (typeof target === "number") {
-      if (!Number.isInteger(target) || target < 1 || target > 65535) {
-        errors.invalid(`${field}.targetPort`, target, "must be between 1 and 65535, inclusive");
-      }
-    } else if (typeof target === "string") {
-      if (!ianaServiceName.test(target) || !/[a-z]/.test(target) || target.includes("--")) {
-        errors.invalid(
-          `${field}.targetPort`,
-          target,
-          "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters, at least one letter",
-        );
-      }
-    }
-    const nodePort = raw.nodePort;
-    if (nodePort !== undefined && nodePort !== 0 && type === "ClusterIP") {
-      errors.forbidden(`${field}.nodePort`, "may not be used when `type` is 'ClusterIP'");
-    }
-    const identity = `${String(port)}/${String(protocol)}`;
-    if (seen.has(identity)) errors.duplicate(field, `${String(port)}/${String(protocol)}`);
-    seen.add(identity);
+const portRangeMessage = "must be between 1 and 65535, inclusive";
+
+function validPortNumber(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/** validateServicePort: name, port, protocol, targetPort, appProtocol, in that order. */
+function validatePort(
+  raw: JsonObject,
+  field: string,
+  requireName: boolean,
+  names: Set<string>,
+  errors: FieldErrors,
+): void {
+  const name = stringAt(raw, "name") ?? "";
+  if (requireName && name === "") errors.required(`${field}.name`);
+  else if (name !== "") {
+    for (const p of dns1123LabelProblems(name)) errors.invalid(`${field}.name`, name, p);
+    if (names.has(name)) errors.duplicate(`${field}.name`, name);
+    else names.add(name);
+  }
+  if (!validPortNumber(raw.port)) errors.invalid(`${field}.port`, raw.port ?? 0, portRangeMessage);
+  const protocol = raw.protocol;
+  if (typeof protocol !== "string" || !protocols.includes(protocol))
+    errors.unsupported(`${field}.protocol`, protocol, protocols);
+  const target = raw.targetPort;
+  if (typeof target === "string") {
+    for (const p of portNameProblems(target)) errors.invalid(`${field}.targetPort`, target, p);
+  } else if (!validPortNumber(target)) errors.invalid(`${field}.targetPort`, target ?? 0, portRangeMessage);
+  const appProtocol = stringAt(raw, "appProtocol");
+  if (appProtocol !== undefined)
+    for (const p of qualifiedNameProblems(appProtocol))
+      errors.invalid(`${field}.appProtocol`, appProtocol, p);
+}
+
+/** The ServicePort a duplicate is reported as: Go's struct with only protocol and port set. */
+function portKey(port: JsonObject): string {
+  return JSON.stringify({
+    Name: "",
+    Protocol: port.protocol ?? "",
+    AppProtocol: null,
+    Port: port.port ?? 0,
+    TargetPort: 0,
+    NodePort: 0,
   });
 }
 
+function validatePorts(spec: JsonObject, errors: FieldErrors): void {
+  const ports = portsOf(spec);
+  const names = new Set<string>();
+  ports.forEach((port, i) => {
+    validatePort(port, `spec.ports[${i}]`, ports.length > 1, names, errors);
+  });
+}
+
+function validatePortDuplicates(spec: JsonObject, errors: FieldErrors): void {
+  const ports = portsOf(spec);
+  if (typeOf(spec) === "ClusterIP") {
+    ports.forEach((port, i) => {
+      if (port.nodePort !== undefined && port.nodePort !== 0)
+        errors.forbidden(`spec.ports[${i}].nodePort`, "may not be used when `type` is 'ClusterIP'");
+    });
+  }
+  // A node port used twice never gets here: allocation (which runs first on the real server)
+  // already refused it as "provided port is already allocated".
+  const seen = new Set<string>();
+  ports.forEach((port, i) => {
+    const key = portKey(port);
+    if (seen.has(key)) errors.add("FieldValueDuplicate", `spec.ports[${i}]`, `Duplicate value: ${key}`);
+    seen.add(key);
+  });
+}
+
+function isHeadless(spec: JsonObject): boolean {
+  return spec.clusterIP === "None";
+}
+
+function validateTypeSpecific(spec: JsonObject, errors: FieldErrors): void {
+  const type = typeOf(spec);
+  if ((type === "LoadBalancer" || type === "NodePort") && isHeadless(spec)) {
+    errors.invalid("spec.clusterIPs[0]", "None", `may not be set to 'None' for ${type} services`);
+  }
+  if (type !== "ExternalName") return;
+  if ((arrayAt(spec, "clusterIPs") ?? []).length > 0)
+    errors.forbidden("spec.clusterIPs", "may not be set for ExternalName services");
+  if ((arrayAt(spec, "ipFamilies") ?? []).length > 0)
+    errors.forbidden("spec.ipFamilies", "may not be set for ExternalName services");
+  if (spec.ipFamilyPolicy !== undefined && spec.ipFamilyPolicy !== null)
+    errors.forbidden("spec.ipFamilyPolicy", "may not be set for ExternalName services");
+  const cname = (stringAt(spec, "externalName") ?? "").replace(/\.$/, "");
+  if (cname === "") errors.required("spec.externalName");
+  else for (const p of dns1123SubdomainProblems(cname)) errors.invalid("spec.externalName", cname, p);
+}
+
+function validateClusterIpFields(spec: JsonObject, errors: FieldErrors): void {
+  if (typeOf(spec) === "ExternalName") return;
+  const ip = spec.clusterIP;
+  if (!isEmptyIp(ip) && ip !== "None" && !isIpAddress(ip))
+    errors.invalid("spec.clusterIPs[0]", ip, invalidIpMessage);
+  const ips = arrayAt(spec, "clusterIPs");
+  if (ips && ips.length > 0 && ips[0] !== ip)
+    errors.invalid("spec.clusterIPs", ips, "first value must match `clusterIP`");
+  const policy = spec.ipFamilyPolicy;
+  if (policy === "RequireDualStack" && !isHeadless(spec)) {
+    errors.invalid("spec.ipFamilyPolicy", policy, "this cluster is not configured for dual-stack services");
+  } else if (policy !== "SingleStack" && policy !== "PreferDualStack" && policy !== "RequireDualStack") {
+    errors.unsupported("spec.ipFamilyPolicy", policy, ["PreferDualStack", "RequireDualStack", "SingleStack"]);
+  }
+  (arrayAt(spec, "ipFamilies") ?? []).forEach((family, i) => {
+    if (family === "IPv6" && !isHeadless(spec))
+      errors.invalid(`spec.ipFamilies[${i}]`, family, "not configured on this cluster");
+    else if (family !== "IPv4" && family !== "IPv6")
+      errors.unsupported(`spec.ipFamilies[${i}]`, family, ["IPv4", "IPv6"]);
+  });
+}
+
+function validateSourceRanges(spec: JsonObject, errors: FieldErrors): void {
+  const ranges = arrayAt(spec, "loadBalancerSourceRanges") ?? [];
+  if (ranges.length === 0) return;
+  // Sic: the real server names this field with a capital L.
+  if (typeOf(spec) !== "LoadBalancer")
+    errors.forbidden("spec.LoadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'");
+  ranges.forEach((r, i) => {
+    const value = String(r).trim();
+    if (!isCidr(value)) errors.invalid(`spec.LoadBalancerSourceRanges[${i}]`, value, invalidCidrMessage);
+  });
+}
+
+function validateLoadBalancerClass(spec: JsonObject, old: JsonObject | undefined, errors: FieldErrors): void {
+  const lbClass = spec.loadBalancerClass;
+  const isLb = typeOf(spec) === "LoadBalancer";
+  if (
+    old &&
+    typeOf(old) === "LoadBalancer" &&
+    isLb &&
+    (old.loadBalancerClass ?? null) !== (lbClass ?? null)
+  ) {
+    errors.invalid("spec.loadBalancerClass", lbClass ?? null, "may not change once set");
+  }
+  if (lbClass === undefined || lbClass === null) return;
+  if (!isLb) errors.forbidden("spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'");
+  else
+    for (const p of qualifiedNameProblems(String(lbClass)))
+      errors.invalid("spec.loadBalancerClass", lbClass, p);
+}
+
+function validateTrafficPolicies(spec: JsonObject, errors: FieldErrors): void {
+  const etp = spec.externalTrafficPolicy;
+  if (!isNodePortType(spec)) {
+    if (etp !== undefined && etp !== "")
+      errors.invalid("spec.externalTrafficPolicy", etp, "may only be set for externally-accessible services");
+  } else if (etp === undefined || etp === "") errors.required("spec.externalTrafficPolicy");
+  else if (etp !== "Cluster" && etp !== "Local")
+    errors.unsupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]);
+  const hc = spec.healthCheckNodePort;
+  if (!needsHealthCheckNodePort(spec)) {
+    if (hc !== undefined && hc !== 0)
+      errors.invalid(
+        "spec.healthCheckNodePort",
+        hc,
+        "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+      );
+  }
+  const itp = spec.internalTrafficPolicy;
+  if (itp !== undefined && itp !== "Cluster" && itp !== "Local")
+    errors.unsupported("spec.internalTrafficPolicy", itp, ["Cluster", "Local"]);
+}
+
+/** validateService of kube-apiserver 1.34, in its order (ValidateServiceCreate/Update). */
 function validateService(obj: KubeObject, old: KubeObject | undefined, errors: FieldErrors): void {
   const spec = specOf(obj);
-  const type = typeOf(spec);
-  if (!serviceTypes.includes(type)) errors.unsupported("spec.type", type, serviceTypes);
+  const oldSpec = old ? (objectAt(old, "spec") ?? {}) : undefined;
+  if (oldSpec) validateImmutableClusterIp(spec, oldSpec, errors);
+  if (portsOf(spec).length === 0 && !isHeadless(spec) && typeOf(spec) !== "ExternalName")
+    errors.required("spec.ports");
+  validateTypeSpecific(spec, errors);
   validatePorts(spec, errors);
-
+  const selector = spec.selector;
+  if (selector !== undefined && selector !== null) validateLabelMap(selector, "spec.selector", errors);
   const affinity = spec.sessionAffinity;
   if (affinity !== "None" && affinity !== "ClientIP")
     errors.unsupported("spec.sessionAffinity", affinity, ["ClientIP", "None"]);
-
-  const etp = spec.externalTrafficPolicy;
-  if (isNodePortType(spec)) {
-    if (etp !== "Cluster" && etp !== "Local")
-      errors.unsupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]);
-  } else if (etp !== undefined && etp !== "") {
-    errors.invalid(
-      "spec.externalTrafficPolicy",
-      etp,
-      "may only be set when `type` is 'NodePort' or 'LoadBalancer'",
-    );
-  }
-  const itp = spec.internalTrafficPolicy;
-  if (itp !== undefined && itp !== "Cluster" && itp !== "Local") {
-    errors.unsupported("spec.internalTrafficPolicy", itp, ["Cluster", "Local"]);
-  }
-
-  const hc = spec.healthCheckNodePort;
-  if (hc !== undefined && hc !== 0 && !needsHealthCheckNodePort(spec)) {
-    errors.invalid(
-      "spec.healthCheckNodePort",
-      hc,
-      "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
-    );
-  }
-
-  const lbClass = spec.loadBalancerClass;
-  if (lbClass !== undefined && lbClass !== null) {
-    if (type !== "LoadBalancer")
-      errors.forbidden("spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'");
-    else if (typeof lbClass !== "string")
-      errors.invalid("spec.loadBalancerClass", lbClass, "must be a string");
-    else for (const p of qualifiedNameProblems(lbClass)) errors.invalid("spec.loadBalancerClass", lbClass, p);
-  }
-  if (spec.allocateLoadBalancerNodePorts !== undefined && type !== "LoadBalancer") {
+  validateClusterIpFields(spec, errors);
+  const type = typeOf(spec);
+  if (!serviceTypes.includes(type)) errors.unsupported("spec.type", type, serviceTypes);
+  validatePortDuplicates(spec, errors);
+  validateSourceRanges(spec, errors);
+  if (spec.allocateLoadBalancerNodePorts !== undefined && type !== "LoadBalancer")
     errors.forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'");
-  }
-  const ranges = arrayAt(spec, "loadBalancerSourceRanges");
-  if (ranges && ranges.length > 0) {
-    if (type !== "LoadBalancer")
-      errors.forbidden("spec.loadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'");
-    ranges.forEach((r, i) => {
-      if (!isCidr(String(r).trim()))
-        errors.invalid(`spec.loadBalancerSourceRanges[${i}]`, r, "must be a valid CIDR");
-    });
-  }
+  validateLoadBalancerClass(spec, oldSpec, errors);
+  validateTrafficPolicies(spec, errors);
+}
 
-  if (type === "ExternalName") {
-    const name = stringAt(spec, "externalName");
-    if (!name) errors.required("spec.externalName");
-    else
-      for (const p of dns1123SubdomainProblems(name.replace(/\.$/, "")))
-        errors.invalid("spec.externalName", name, p);
-    if (!isEmptyIp(spec.clusterIP))
-      errors.forbidden("spec.clusterIP", "may not be set for ExternalName services");
-  } else {
-    const ip = spec.clusterIP;
-    if (!isEmptyIp(ip) && ip !== "None" && !isIpAddress(ip))
-      errors.invalid("spec.clusterIPs[0]", ip, "must be a valid IP address");
-    const ips = arrayAt(spec, "clusterIPs");
-    if (ips && ips.length > 0 && ips[0] !== ip)
-      errors.invalid("spec.clusterIPs", ips, "first value must match `clusterIP`");
-    const policy = spec.ipFamilyPolicy;
-    if (policy === "RequireDualStack") {
-      errors.invalid("spec.ipFamilyPolicy", policy, "this cluster is not configured for dual-stack services");
-    } else if (policy !== "SingleStack" && policy !== "PreferDualStack") {
-      errors.unsupported("spec.ipFamilyPolicy", policy, [
-        "PreferDualStack",
-        "RequireDualStack",
-        "SingleStack",
-      ]);
-    }
-    (arrayAt(spec, "ipFamilies") ?? []).forEach((family, i) => {
-      if (family === "IPv6")
-        errors.invalid(`spec.ipFamilies[${i}]`, family, "not configured on this cluster");
-      else if (family !== "IPv4") errors.unsupported(`spec.ipFamilies[${i}]`, family, ["IPv4", "IPv6"]);
-    });
-  }
-
-  const selector = spec.selector;
-  if (selector !== undefined && selector !== null) validateLabelMap(selector, "spec.selector", errors);
-
-  if (old) {
-    const oldSpec = objectAt(old, "spec") ?? {};
-    if (
-      needsClusterIp(oldSpec) &&
-      needsClusterIp(spec) &&
-      !isEmptyIp(oldSpec.clusterIP) &&
-      spec.clusterIP !== oldSpec.clusterIP
-    ) {
-      errors.invalid("spec.clusterIPs[0]", spec.clusterIP ?? "", "may not change once set");
-    }
-    if (
-      typeOf(oldSpec) === "LoadBalancer" &&
-      type === "LoadBalancer" &&
-      (oldSpec.loadBalancerClass ?? null) !== (spec.loadBalancerClass ?? null)
-    ) {
-      errors.invalid("spec.loadBalancerClass", spec.loadBalancerClass ?? "null", "may not change once set");
-    }
+function validateImmutableClusterIp(spec: JsonObject, oldSpec: JsonObject, errors: FieldErrors): void {
+  if (
+    needsClusterIp(oldSpec) &&
+    needsClusterIp(spec) &&
+    !isEmptyIp(oldSpec.clusterIP) &&
+    spec.clusterIP !== oldSpec.clusterIP
+  ) {
+    errors.invalid(
+      "spec.clusterIPs[0]",
+      spec.clusterIPs ?? [spec.clusterIP ?? ""],
+      "may not change once set",
+    );
   }
 }
 
-function validateServiceStatus(obj: KubeObject, errors: FieldErrors): void {
+/** ValidateLoadBalancerStatus of kube-apiserver 1.34 (ingress ports are not checked there). */
+function validateServiceStatus(obj: KubeObject, old: KubeObject, errors: FieldErrors): void {
   const ingress = arrayAt(objectAt(objectAt(obj, "status"), "loadBalancer"), "ingress") ?? [];
+  if (ingress.length > 0 && typeOf(objectAt(obj, "spec")) !== "LoadBalancer") {
+    errors.forbidden("status.loadBalancer.ingress", "may only be used when `spec.type` is 'LoadBalancer'");
+    return;
+  }
+  const oldIps = (arrayAt(objectAt(objectAt(old, "status"), "loadBalancer"), "ingress") ?? [])
+    .filter(isObject)
+    .map((i) => i.ip);
   ingress.forEach((raw, i) => {
     const field = `status.loadBalancer.ingress[${i}]`;
-    if (!isObject(raw)) {
-      errors.invalid(field, raw, "must be an object");
-      return;
+    if (!isObject(raw)) return;
+    const ip = stringAt(raw, "ip") ?? "";
+    if (ip !== "" && !oldIps.includes(ip))
+      for (const p of legacyIpProblems(ip)) errors.invalid(`${field}.ip`, ip, p);
+    const mode = raw.ipMode;
+    if (mode !== undefined && mode !== null) {
+      if (ip === "") errors.forbidden(`${field}.ipMode`, "may not be specified when `ip` is not set");
+      else if (mode !== "VIP" && mode !== "Proxy")
+        errors.unsupported(`${field}.ipMode`, mode, ["Proxy", "VIP"]);
     }
-    const ip = raw.ip;
-    if (ip !== undefined && ip !== "" && !isIpAddress(ip))
-      errors.invalid(`${field}.ip`, ip, "must be a valid IP address");
-    const hostname = raw.hostname;
-    if (typeof hostname === "string" && hostname !== "") {
+    const hostname = stringAt(raw, "hostname") ?? "";
+    if (hostname !== "") {
       for (const p of dns1123SubdomainProblems(hostname)) errors.invalid(`${field}.hostname`, hostname, p);
       if (isIpAddress(hostname))
         errors.invalid(`${field}.hostname`, hostname, "must be a DNS name, not an IP address");
     }
-    const mode = raw.ipMode;
-    if (mode !== undefined) {
-      if (mode !== "VIP" && mode !== "Proxy") errors.unsupported(`${field}.ipMode`, mode, ["Proxy", "VIP"]);
-      if (ip === undefined || ip === "")
-        errors.forbidden(`${field}.ipMode`, "may not be specified when `ip` is not");
-    }
-    (arrayAt(raw, "ports") ?? []).forEach((port, j) => {
-      const pf = `${field}.ports[${j}]`;
-      if (!isObject(port)) return;
-      const n = port.port;
-      if (typeof n !== "number" || n < 1 || n > 65535)
-        errors.invalid(`${pf}.port`, n, "must be between 1 and 65535, inclusive");
-      if (typeof port.protocol !== "string" || !protocols.includes(port.protocol)) {
-        errors.unsupported(`${pf}.protocol`, port.protocol, protocols);
-      }
-    });
   });
 }
 
+/** SetDefaults_LoadBalancerIngress: an ingress IP without a mode is a VIP. */
+function defaultIngressModes(obj: KubeObject): void {
+  const ingress = arrayAt(objectAt(objectAt(obj, "status"), "loadBalancer"), "ingress") ?? [];
+  for (const entry of ingress.filter(isObject))
+    if (entry.ip && entry.ipMode === undefined) entry.ipMode = "VIP";
+}
+
 export const serviceStrategy: KindStrategy = {
+  decode: (obj) => normaliseTimes(obj, [["status.conditions[].lastTransitionTime", "time"]], "Service"),
   nameRule: dns1035LabelProblems,
   statusSubresource: true,
   createOnUpdate: true,
@@ -472,6 +535,7 @@ export const serviceStrategy: KindStrategy = {
   },
   validate: validateService,
   allocate,
+  prepareStatusUpdate: defaultIngressModes,
   validateStatus: validateServiceStatus,
   committed(previous, next, ctx) {
     ctx.allocations.sync(previous, next);

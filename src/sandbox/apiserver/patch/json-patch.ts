@@ -95,9 +95,7 @@ function replace(root: Root, pointer: string, value: Json): void {
   if (Array.isArray(parent)) {
     parent[arrayIndex(token, parent.length, false, pointer)] = value;
   } else {
-    if (parent[token] === undefined) {
-      throw new PatchError(`replace operation does not apply: doc is missing key: ${pointer}: missing value`);
-    }
+    // As in the json-patch v4 library kube-apiserver uses: replacing a missing member sets it.
     parent[token] = value;
   }
 }

@@ -119,9 +119,10 @@ function mergeList(original: Json | undefined, patch: Json[], kind: string, path
   const replaceAll = patch.some((item) => isObject(item) && item.$patch === "replace");
   const current = Array.isArray(original) && !replaceAll ? [...original] : [];
   if (strategy === undefined || replaceAll) return stripDirectives(patch, kind, path) as Json[];
+  const originalItems = Array.isArray(original) ? original : [];
   if ("primitive" in strategy) {
     for (const item of patch) if (!current.some((c) => deepEqual(c, item))) current.push(item);
-    return current;
+    return normaliseOrder(current, patch, originalItems, (item) => item);
   }
   const { mergeKey } = strategy;
   for (const item of patch) {
@@ -138,7 +139,41 @@ function mergeList(original: Json | undefined, patch: Json[], kind: string, path
     if (index >= 0) current[index] = merged;
     else current.push(merged);
   }
-  return current;
+  const keyOf = (item: Json) => (isObject(item) ? item[mergeKey] : undefined) ?? null;
+  return normaliseOrder(current, patch, originalItems, keyOf);
+}
+
+/**
+ * The order apimachinery's normalizeElementOrder gives a merged list: the patch's items in the
+ * patch's order, the others in the original's, interleaved where the original orders both.
+ */
+function normaliseOrder(
+  merged: Json[],
+  patch: Json[],
+  original: Json[],
+  keyOf: (item: Json) => Json,
+): Json[] {
+  const position = (list: Json[], item: Json) =>
+    list.findIndex((other) => deepEqual(keyOf(other), keyOf(item)));
+  const inPatch = (item: Json) => position(patch, item) >= 0;
+  const patchItems = merged.filter(inPatch).sort((a, b) => position(patch, a) - position(patch, b));
+  const serverOnly = merged.filter((item) => !inPatch(item));
+  const out: Json[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < patchItems.length) {
+    const left = serverOnly[i];
+    const right = patchItems[j];
+    if (right === undefined) out.push(serverOnly[i++] as Json);
+    else if (left === undefined) out.push(patchItems[j++] as Json);
+    else {
+      const li = position(original, left);
+      const ri = position(original, right);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++] as Json);
+      else out.push(patchItems[j++] as Json);
+    }
+  }
+  return out;
 }
 
 /** Applies a strategic merge patch to an object of `kind`; returns a new object. */
