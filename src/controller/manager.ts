@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import type { V1EndpointSliceList, V1NodeList, V1PodList, V1ServiceList } from "@kubernetes/client-node";
 import { type AwsClients, makeClients } from "../aws/clients.ts";
 import { OwnedResources } from "../aws/inventory.ts";
 import { describeSubnets, vpcOfInstance } from "../aws/network.ts";
@@ -8,7 +7,7 @@ import { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import { TargetRegistry } from "../aws/targets.ts";
 import type { Config } from "../config.ts";
 import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
-import { Informer, keyOf } from "../kube/informer.ts";
+import { Informer, keyOf, type ListPage } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import { slimEndpointSlice, slimNode, slimPod, slimService } from "../kube/slim.ts";
 import { TargetRecords } from "../kube/target-records.ts";
@@ -70,10 +69,7 @@ export class Manager {
       "services",
       kc,
       "/api/v1/services",
-      async () => {
-        const l: V1ServiceList = await core.listServiceForAllNamespaces();
-        return { items: l.items as unknown as Service[], resourceVersion: l.metadata?.resourceVersion ?? "" };
-      },
+      async (page) => pageOf<Service>(await core.listServiceForAllNamespaces(listParams(page))),
       log,
       slimService,
     );
@@ -81,13 +77,8 @@ export class Manager {
       "endpointslices",
       kc,
       "/apis/discovery.k8s.io/v1/endpointslices",
-      async () => {
-        const l: V1EndpointSliceList = await discovery.listEndpointSliceForAllNamespaces();
-        return {
-          items: l.items as unknown as EndpointSlice[],
-          resourceVersion: l.metadata?.resourceVersion ?? "",
-        };
-      },
+      async (page) =>
+        pageOf<EndpointSlice>(await discovery.listEndpointSliceForAllNamespaces(listParams(page))),
       log,
       slimEndpointSlice,
     );
@@ -95,10 +86,7 @@ export class Manager {
       "nodes",
       kc,
       "/api/v1/nodes",
-      async () => {
-        const l: V1NodeList = await core.listNode();
-        return { items: l.items as unknown as Node[], resourceVersion: l.metadata?.resourceVersion ?? "" };
-      },
+      async (page) => pageOf<Node>(await core.listNode(listParams(page))),
       log,
       slimNode,
     );
@@ -106,10 +94,7 @@ export class Manager {
       "pods",
       kc,
       "/api/v1/pods",
-      async () => {
-        const l: V1PodList = await core.listPodForAllNamespaces();
-        return { items: l.items as unknown as Pod[], resourceVersion: l.metadata?.resourceVersion ?? "" };
-      },
+      async (page) => pageOf<Pod>(await core.listPodForAllNamespaces(listParams(page))),
       log,
       slimPod,
     );
@@ -318,7 +303,10 @@ export class Manager {
       onUpdate: (svc, old) => {
         if (this.#ctx && stackChanged(svc, old)) this.stackQueue.add(stackKey(svc));
       },
-      onDelete: (svc) => this.#ctx && this.stackQueue.add(stackKey(svc)),
+      onDelete: (svc) => {
+        this.targetQueue.forget(stackKey(svc));
+        if (this.#ctx) this.stackQueue.add(stackKey(svc));
+      },
     });
     const sliceChanged = (slice: EndpointSlice) => {
       const name = slice.metadata.labels?.["kubernetes.io/service-name"];
@@ -358,11 +346,14 @@ export class Manager {
     });
   }
 
-  /** Coalesces target changes per Service over the batch window, so a rollout costs few calls. */
+  /**
+   * A target change of a quiet Service syncs at once; what follows within the batch window (a
+   * rollout) is gathered into one sync at its end, so a rollout still costs few calls.
+   */
   #scheduleTargets(key: string): void {
     if (!this.#ctx) return;
     if (!this.#targetSeen.has(key)) this.#targetSeen.set(key, performance.now());
-    this.targetQueue.addAfter(key, this.config.targetBatchWindowMs);
+    this.targetQueue.addCoalesced(key, this.config.targetBatchWindowMs);
   }
 
   async #timed(loop: "stack" | "targets", fn: () => Promise<void>): Promise<void> {
@@ -396,4 +387,21 @@ function stackChanged(svc: Service, old: Service): boolean {
 function nodeProjection(n: Node): string {
   const ready = n.status?.conditions?.find((c) => c.type === "Ready")?.status;
   return JSON.stringify([ready, n.metadata.labels, n.spec?.taints, n.spec?.providerID]);
+}
+
+/** client-node's parameters for one page. */
+function listParams(page: { limit: number; continue?: string }): { limit: number; _continue?: string } {
+  return { limit: page.limit, ...(page.continue ? { _continue: page.continue } : {}) };
+}
+
+/** A client-node list as one page of our plain types. */
+function pageOf<T>(list: {
+  items: unknown[];
+  metadata?: { resourceVersion?: string; _continue?: string };
+}): ListPage<T> {
+  return {
+    items: list.items as T[],
+    resourceVersion: list.metadata?.resourceVersion ?? "",
+    ...(list.metadata?._continue ? { continue: list.metadata._continue } : {}),
+  };
 }

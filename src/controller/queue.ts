@@ -4,6 +4,8 @@ export interface WorkQueueOptions {
   concurrency: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Milliseconds on a monotonic clock; injected by tests. */
+  clock?: () => number;
 }
 
 /**
@@ -21,6 +23,9 @@ export class WorkQueue {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #base: number;
   readonly #max: number;
+  readonly #clock: () => number;
+  /** Keys added with addCoalesced: their window, and when their last run ended. */
+  readonly #windows = new Map<string, { ms: number; lastEnd?: number; trailing?: boolean }>();
   #stopped = false;
   onError?: (key: string, err: unknown, retryInMs: number) => void;
 
@@ -29,6 +34,7 @@ export class WorkQueue {
     this.#pq = new PQueue({ concurrency: opts.concurrency });
     this.#base = opts.baseBackoffMs ?? 1000;
     this.#max = opts.maxBackoffMs ?? 5 * 60_000;
+    this.#clock = opts.clock ?? (() => performance.now());
   }
 
   add(key: string): void {
@@ -51,6 +57,30 @@ export class WorkQueue {
     }, ms);
     timer.unref();
     this.#timers.set(key, timer);
+  }
+
+  /**
+   * Leading edge, then coalescing: a key that is quiet (not waiting, queued or running, and its last
+   * run ended at least `windowMs` ago) runs at once; what arrives while it runs or within `windowMs`
+   * after it ends is gathered into one run at the end of that window.
+   */
+  addCoalesced(key: string, windowMs: number): void {
+    if (this.#stopped || this.#timers.has(key) || this.#queued.has(key)) return;
+    const w = this.#windows.get(key) ?? { ms: windowMs };
+    w.ms = windowMs;
+    this.#windows.set(key, w);
+    if (this.#running.has(key)) {
+      w.trailing = true;
+      return;
+    }
+    const since = w.lastEnd === undefined ? Number.POSITIVE_INFINITY : this.#clock() - w.lastEnd;
+    if (since >= windowMs) this.add(key);
+    else this.addAfter(key, windowMs - since);
+  }
+
+  /** Forgets a key's coalescing state (its object is gone). */
+  forget(key: string): void {
+    this.#windows.delete(key);
   }
 
   get pending(): number {
@@ -88,6 +118,14 @@ export class WorkQueue {
       return;
     }
     this.#running.delete(key);
+    const w = this.#windows.get(key);
+    if (w) {
+      w.lastEnd = this.#clock();
+      if (w.trailing) {
+        w.trailing = false;
+        this.addAfter(key, w.ms);
+      }
+    }
     if (this.#dirty.delete(key)) this.add(key);
   }
 }

@@ -1,12 +1,23 @@
 import { type KubeConfig, Watch } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ObjectMeta } from "../model/types.ts";
+import { statusCodeOf } from "./client.ts";
 
 export interface KubeObject {
   metadata: ObjectMeta;
 }
 
-export type ListFn<T> = () => Promise<{ items: T[]; resourceVersion: string }>;
+/** One page of a LIST: `continue` is set while more pages follow (a server may ignore the limit). */
+export interface ListPage<T> {
+  items: T[];
+  resourceVersion: string;
+  continue?: string;
+}
+
+export type ListFn<T> = (page: { limit: number; continue?: string }) => Promise<ListPage<T>>;
+
+/** Objects per LIST page: the raw page, not the cache, is what peaks at start-up. */
+export const LIST_PAGE_SIZE = 500;
 
 export interface InformerHandlers<T> {
   onAdd?: (obj: T) => void;
@@ -96,12 +107,7 @@ export class Informer<T extends KubeObject> {
   async #relist(): Promise<void> {
     if (this.#stopped) return;
     try {
-      const { items, resourceVersion } = await this.list();
-      const fresh = new Map<string, T>();
-      for (const raw of items) {
-        const obj = this.transform(raw);
-        fresh.set(keyOf(obj.metadata), obj);
-      }
+      const { fresh, resourceVersion } = await this.#listAll();
       for (const [key, old] of this.#cache) {
         if (!fresh.has(key)) {
           this.#cache.delete(key);
@@ -119,8 +125,35 @@ export class Informer<T extends KubeObject> {
       this.#markSynced();
       await this.#startWatch();
     } catch (err) {
+      if (statusCodeOf(err) === 410 && this.#failures === 0) {
+        // A continue token outlived etcd's compaction: list again from the start, once at once.
+        this.#failures++;
+        this.log.info({ informer: this.name }, "list continue token expired (410), listing again");
+        void this.#relist();
+        return;
+      }
       this.#retry(err, true);
     }
+  }
+
+  /**
+   * Pages through the LIST, slimming each object as its page arrives, so that only one page of full
+   * objects is alive at a time. Every page is of the first page's snapshot (resourceVersion).
+   */
+  async #listAll(): Promise<{ fresh: Map<string, T>; resourceVersion: string }> {
+    const fresh = new Map<string, T>();
+    let token: string | undefined;
+    let resourceVersion = "";
+    do {
+      const page = await this.list({ limit: LIST_PAGE_SIZE, ...(token ? { continue: token } : {}) });
+      for (const raw of page.items) {
+        const obj = this.transform(raw);
+        fresh.set(keyOf(obj.metadata), obj);
+      }
+      resourceVersion = page.resourceVersion;
+      token = page.continue || undefined;
+    } while (token);
+    return { fresh, resourceVersion };
   }
 
   async #startWatch(): Promise<void> {

@@ -1,0 +1,101 @@
+// The informer's initial sync pages through the LIST (never one unpaginated answer of a whole
+// resource), survives an expired continue token, and keeps an exact cache; on the real
+// kube-apiserver and on the emulator.
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { loadKubeConfig, makeKubeApis } from "../../../src/kube/client.ts";
+import { Informer, LIST_PAGE_SIZE, type ListPage } from "../../../src/kube/informer.ts";
+import { slimNode } from "../../../src/kube/slim.ts";
+import type { Node } from "../../../src/model/types.ts";
+import { makeLogger } from "../../../src/observability/logger.ts";
+import { awsTestEnv } from "../../support/aws.ts";
+import { startTestCluster, type TestCluster, waitFor } from "../../support/cluster.ts";
+
+awsTestEnv();
+const COUNT = 2 * LIST_PAGE_SIZE + 137;
+
+describe("informer initial sync", () => {
+  let c: TestCluster;
+  let informer: Informer<Node> | undefined;
+  beforeEach(async () => {
+    c = await startTestCluster({ nodes: 0 });
+  });
+  afterEach(async () => {
+    informer?.stop();
+    await c.close();
+  });
+
+  async function makeNodes(from: number, to: number): Promise<void> {
+    const names = Array.from({ length: to - from }, (_, i) => `node-${from + i}`);
+    for (let i = 0; i < names.length; i += 32) {
+      await Promise.all(
+        names.slice(i, i + 32).map((name) => c.kube.core.createNode({ body: { metadata: { name } } })),
+      );
+    }
+  }
+
+  it("lists in pages, re-lists on an expired continue token, and stays exact", async () => {
+    await makeNodes(0, COUNT);
+    // The controller's own identity, through the fault proxy where there is one.
+    const kube = makeKubeApis(loadKubeConfig(c.controllerKubeconfig));
+    const pages: { continued: boolean; items: number; failed?: number }[] = [];
+    let expire = Boolean(c.kubeFaults);
+    informer = new Informer<Node>(
+      "nodes",
+      kube.config,
+      "/api/v1/nodes",
+      async (page) => {
+        try {
+          const list = await kube.core.listNode({
+            limit: page.limit,
+            ...(page.continue ? { _continue: page.continue } : {}),
+          });
+          pages.push({ continued: Boolean(page.continue), items: list.items.length });
+          // After the first page, the next request (its continue) answers 410 Expired once.
+          if (expire) {
+            expire = false;
+            c.kubeFaults?.failNextRequests(1, { code: 410, path: "/api/v1/nodes", watch: false });
+          }
+          return {
+            items: list.items as unknown as Node[],
+            resourceVersion: list.metadata?.resourceVersion ?? "",
+            ...(list.metadata?._continue ? { continue: list.metadata._continue } : {}),
+          } satisfies ListPage<Node>;
+        } catch (err) {
+          pages.push({
+            continued: Boolean(page.continue),
+            items: 0,
+            failed: (err as { code?: number }).code,
+          });
+          throw err;
+        }
+      },
+      makeLogger("silent"),
+      slimNode,
+    );
+    informer.start();
+    await waitFor("synced", () => informer?.synced, 60_000);
+    assert.equal(informer.size, COUNT, "every Node, once");
+    assert.ok(
+      pages.every((p) => p.items <= LIST_PAGE_SIZE),
+      `no page above ${LIST_PAGE_SIZE}: ${JSON.stringify(pages)}`,
+    );
+    const full = pages.filter((p) => !p.failed);
+    if (c.kubeFaults) {
+      assert.deepEqual(
+        pages.map((p) => p.failed ?? p.items),
+        [LIST_PAGE_SIZE, 410, LIST_PAGE_SIZE, LIST_PAGE_SIZE, COUNT - 2 * LIST_PAGE_SIZE],
+        "the 410 on the continue started the list again from its first page",
+      );
+    } else {
+      assert.equal(full.length, 3);
+    }
+
+    // Then the watch from the list's resourceVersion keeps it exact.
+    await makeNodes(COUNT, COUNT + 3);
+    await c.kube.core.deleteNode({ name: "node-0" });
+    await waitFor("watch events applied", () => informer?.size === COUNT + 2);
+    assert.equal(informer.get("node-0"), undefined);
+    assert.ok(informer.get(`node-${COUNT + 2}`));
+  });
+});
