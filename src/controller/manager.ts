@@ -305,6 +305,7 @@ export class Manager {
       },
       onDelete: (svc) => {
         this.targetQueue.forget(stackKey(svc));
+        this.#targetSeen.delete(stackKey(svc));
         if (this.#ctx) this.stackQueue.add(stackKey(svc));
       },
     });
@@ -390,8 +391,11 @@ function nodeProjection(n: Node): string {
 }
 
 /** client-node's parameters for one page. */
-function listParams(page: { limit: number; continue?: string }): { limit: number; _continue?: string } {
-  return { limit: page.limit, ...(page.continue ? { _continue: page.continue } : {}) };
+function listParams(page: { limit: number; continue?: string }): { limit?: number; _continue?: string } {
+  return {
+    ...(page.limit > 0 ? { limit: page.limit } : {}),
+    ...(page.continue ? { _continue: page.continue } : {}),
+  };
 }
 
 /** A client-node list as one page of our plain types. */

@@ -1,5 +1,8 @@
 import PQueue from "p-queue";
 
+/** Coalescing state is swept of quiet keys once it holds this many. */
+const WINDOW_SWEEP_AT = 1000;
+
 export interface WorkQueueOptions {
   concurrency: number;
   baseBackoffMs?: number;
@@ -66,6 +69,7 @@ export class WorkQueue {
    */
   addCoalesced(key: string, windowMs: number): void {
     if (this.#stopped || this.#timers.has(key) || this.#queued.has(key)) return;
+    if (this.#windows.size > WINDOW_SWEEP_AT) this.#sweepWindows();
     const w = this.#windows.get(key) ?? { ms: windowMs };
     w.ms = windowMs;
     this.#windows.set(key, w);
@@ -74,13 +78,23 @@ export class WorkQueue {
       return;
     }
     const since = w.lastEnd === undefined ? Number.POSITIVE_INFINITY : this.#clock() - w.lastEnd;
-    if (since >= windowMs) this.add(key);
-    else this.addAfter(key, windowMs - since);
+    // Even the leading edge waits for the current task to end: an informer firing handlers while it
+    // applies a re-list must have applied all of it before a sync reads the cache.
+    this.addAfter(key, since >= windowMs ? 0 : windowMs - since);
   }
 
-  /** Forgets a key's coalescing state (its object is gone). */
+  /** Forgets a key's coalescing state (its object is gone); a run in progress keeps its trailing run. */
   forget(key: string): void {
-    this.#windows.delete(key);
+    if (!this.#running.has(key)) this.#windows.delete(key);
+  }
+
+  /** Drops the state of keys whose window has passed with nothing pending. */
+  #sweepWindows(): void {
+    const now = this.#clock();
+    for (const [key, w] of this.#windows) {
+      if (w.trailing || this.#running.has(key) || this.#timers.has(key)) continue;
+      if (w.lastEnd === undefined || now - w.lastEnd >= w.ms) this.#windows.delete(key);
+    }
   }
 
   get pending(): number {
@@ -114,6 +128,12 @@ export class WorkQueue {
       this.onError?.(key, err, delay);
       this.#running.delete(key);
       this.#dirty.delete(key);
+      // The retry covers whatever arrived during the run.
+      const w = this.#windows.get(key);
+      if (w) {
+        w.trailing = false;
+        w.lastEnd = this.#clock();
+      }
       this.addAfter(key, delay);
       return;
     }
@@ -123,6 +143,7 @@ export class WorkQueue {
       w.lastEnd = this.#clock();
       if (w.trailing) {
         w.trailing = false;
+        this.#dirty.delete(key); // one run covers both
         this.addAfter(key, w.ms);
       }
     }

@@ -14,6 +14,7 @@ export interface ListPage<T> {
   continue?: string;
 }
 
+/** `limit` 0 asks for everything in one answer. */
 export type ListFn<T> = (page: { limit: number; continue?: string }) => Promise<ListPage<T>>;
 
 /** Objects per LIST page: the raw page, not the cache, is what peaks at start-up. */
@@ -104,10 +105,11 @@ export class Informer<T extends KubeObject> {
     this.#abort?.abort();
   }
 
-  async #relist(): Promise<void> {
+  /** `unpaged` after a continue token expired: a list that outlives the token would never finish. */
+  async #relist(unpaged = false): Promise<void> {
     if (this.#stopped) return;
     try {
-      const { fresh, resourceVersion } = await this.#listAll();
+      const { fresh, resourceVersion } = await this.#listAll(unpaged);
       for (const [key, old] of this.#cache) {
         if (!fresh.has(key)) {
           this.#cache.delete(key);
@@ -125,11 +127,11 @@ export class Informer<T extends KubeObject> {
       this.#markSynced();
       await this.#startWatch();
     } catch (err) {
-      if (statusCodeOf(err) === 410 && this.#failures === 0) {
-        // A continue token outlived etcd's compaction: list again from the start, once at once.
-        this.#failures++;
-        this.log.info({ informer: this.name }, "list continue token expired (410), listing again");
-        void this.#relist();
+      if (statusCodeOf(err) === 410 && !unpaged && !this.#stopped) {
+        // A continue token outlived etcd's compaction: list again at once, in one answer this time
+        // (as client-go's pager does), since pages that slow would expire again.
+        this.log.info({ informer: this.name }, "list continue token expired (410), listing again unpaged");
+        void this.#relist(true);
         return;
       }
       this.#retry(err, true);
@@ -140,20 +142,30 @@ export class Informer<T extends KubeObject> {
    * Pages through the LIST, slimming each object as its page arrives, so that only one page of full
    * objects is alive at a time. Every page is of the first page's snapshot (resourceVersion).
    */
-  async #listAll(): Promise<{ fresh: Map<string, T>; resourceVersion: string }> {
+  async #listAll(unpaged: boolean): Promise<{ fresh: Map<string, T>; resourceVersion: string }> {
     const fresh = new Map<string, T>();
     let token: string | undefined;
     let resourceVersion = "";
     do {
-      const page = await this.list({ limit: LIST_PAGE_SIZE, ...(token ? { continue: token } : {}) });
-      for (const raw of page.items) {
-        const obj = this.transform(raw);
-        fresh.set(keyOf(obj.metadata), obj);
-      }
-      resourceVersion = page.resourceVersion;
-      token = page.continue || undefined;
+      if (this.#stopped) throw new Error("informer stopped");
+      const limit = unpaged ? 0 : LIST_PAGE_SIZE;
+      ({ token, resourceVersion } = await this.#listPage(fresh, limit, token));
     } while (token);
     return { fresh, resourceVersion };
+  }
+
+  /** One page into `fresh`; only its token and version outlive it, so the raw page can go. */
+  async #listPage(
+    fresh: Map<string, T>,
+    limit: number,
+    token: string | undefined,
+  ): Promise<{ token: string | undefined; resourceVersion: string }> {
+    const page = await this.list({ limit, ...(token ? { continue: token } : {}) });
+    for (const raw of page.items) {
+      const obj = this.transform(raw);
+      fresh.set(keyOf(obj.metadata), obj);
+    }
+    return { token: page.continue || undefined, resourceVersion: page.resourceVersion };
   }
 
   async #startWatch(): Promise<void> {
@@ -188,7 +200,7 @@ export class Informer<T extends KubeObject> {
       },
       (err) => {
         if (this.#stopped) return;
-        if (gone) {
+        if (gone || statusCodeOf(err) === 410) {
           this.log.info({ informer: this.name }, "watch expired (410 Gone), re-listing");
           void this.#relist();
         } else if (err && isIdleTimeout(err)) {

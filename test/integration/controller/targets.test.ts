@@ -50,7 +50,8 @@ describe("target loop", () => {
     await waitFor("two targets", async () => (await targetsOf(tg.arn)).length === 2);
     await settle(m);
 
-    // A rollout: five slice updates inside one batch window cost one register and one deregister.
+    // A rollout: the first slice update syncs at once, the next four inside the batch window after
+    // it are gathered into one sync: two registers and one or two deregisters at most.
     c.proxy.resetCalls();
     await setEndpoints(c, NS, "api", ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
     await setEndpoints(c, NS, "api", ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]);

@@ -47,7 +47,7 @@ describe("informer initial sync", () => {
       async (page) => {
         try {
           const list = await kube.core.listNode({
-            limit: page.limit,
+            ...(page.limit > 0 ? { limit: page.limit } : {}),
             ...(page.continue ? { _continue: page.continue } : {}),
           });
           pages.push({ continued: Boolean(page.continue), items: list.items.length });
@@ -77,15 +77,15 @@ describe("informer initial sync", () => {
     await waitFor("synced", () => informer?.synced, 60_000);
     assert.equal(informer.size, COUNT, "every Node, once");
     assert.ok(
-      pages.every((p) => p.items <= LIST_PAGE_SIZE),
-      `no page above ${LIST_PAGE_SIZE}: ${JSON.stringify(pages)}`,
+      pages.slice(0, 2).every((p) => p.items <= LIST_PAGE_SIZE),
+      `pages of at most ${LIST_PAGE_SIZE}: ${JSON.stringify(pages)}`,
     );
     const full = pages.filter((p) => !p.failed);
     if (c.kubeFaults) {
       assert.deepEqual(
         pages.map((p) => p.failed ?? p.items),
-        [LIST_PAGE_SIZE, 410, LIST_PAGE_SIZE, LIST_PAGE_SIZE, COUNT - 2 * LIST_PAGE_SIZE],
-        "the 410 on the continue started the list again from its first page",
+        [LIST_PAGE_SIZE, 410, COUNT],
+        "the 410 on the continue started the list again, in one answer (pages that slow would expire again)",
       );
     } else {
       assert.equal(full.length, 3);
