@@ -7,7 +7,7 @@ import {
   RegisterTargetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { statusCodeOf } from "../../../src/kube/client.ts";
+import { jsonPatch, statusCodeOf } from "../../../src/kube/client.ts";
 import { awsTestEnv } from "../../support/aws.ts";
 import {
   annotate,
@@ -193,5 +193,19 @@ describe("multi-cluster-target-group: targets of other clusters are never deregi
       left.map((t) => t.TargetGroupArn),
       [],
     );
+  });
+
+  it("a record never outlives its Service: with the controller gone, the garbage collector deletes it", async () => {
+    await sharedService();
+    const m = await c.startController({ targetBatchWindow: "50ms" });
+    await waitFor("the record", recordOf);
+    await m.stop();
+    // As if the controller were uninstalled: the finalizer stripped by hand, the Service deleted.
+    await c.kube.core.patchNamespacedService(
+      { name: "api", namespace: NS, body: [{ op: "replace", path: "/metadata/finalizers", value: [] }] },
+      jsonPatch,
+    );
+    await c.kube.core.deleteNamespacedService({ name: "api", namespace: NS });
+    await waitFor("the record garbage-collected", async () => (await recordOf()) === undefined, 60_000);
   });
 });
