@@ -82,6 +82,11 @@ export class Manager {
       log,
       slimEndpointSlice,
     );
+    // A reconcile reads only its Service's slices.
+    this.slices.indexBy((slice) => {
+      const service = slice.metadata.labels?.["kubernetes.io/service-name"];
+      return service ? `${slice.metadata.namespace}/${service}` : undefined;
+    });
     this.nodes = new Informer<Node>(
       "nodes",
       kc,
@@ -189,7 +194,13 @@ export class Manager {
     const targets: string[] = [];
     for (const svc of this.services.values()) {
       if (!isSelected(svc, ctx.build.loadBalancerClass) || svc.metadata.deletionTimestamp) continue;
-      const built = build(svc, [...this.slices.values()], [...this.nodes.values()], ctx.build, this.pods);
+      const built = build(
+        svc,
+        this.slices.byIndex(keyOf(svc.metadata)),
+        this.nodes.all(),
+        ctx.build,
+        this.pods,
+      );
       if (!built.ok || !built.stack.securityGroups.manageBackendRules) continue;
       for (const tg of built.stack.targetGroups) for (const t of tg.targets) targets.push(t.id);
     }

@@ -262,7 +262,7 @@ async function reliedOn(ctx: ControllerContext, self: string): Promise<Map<strin
     const key = keyOf(svc.metadata);
     if (key === self || svc.metadata.deletionTimestamp || !isSelected(svc, ctx.build.loadBalancerClass))
       continue;
-    const built = build(svc, [...ctx.slices.values()], [...ctx.nodes.values()], ctx.build, ctx.pods);
+    const built = build(svc, ctx.slices.byIndex(key), ctx.nodes.all(), ctx.build, ctx.pods);
     if (!built.ok) continue;
     const spec = built.stack.securityGroups;
     if (!spec.given || !spec.manageBackendRules) continue;
@@ -296,7 +296,7 @@ async function lookupTargets(
   desired: DesiredStack,
 ): Promise<(target: string) => TargetSecurityGroup[] | undefined> {
   const targets = desired.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id));
-  const nodeOf = podInstances(svc, [...ctx.slices.values()], [...ctx.nodes.values()]);
+  const nodeOf = podInstances(svc, ctx.slices.byIndex(keyOf(svc.metadata)), ctx.nodes.all());
   ctx.targetSecurityGroups.forgetMoved(nodeOf);
   const lookup = await ctx.targetSecurityGroups.load(targets);
   const missing = targets.filter((t) => lookup(t) === undefined);

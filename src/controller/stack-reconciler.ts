@@ -52,7 +52,7 @@ export async function reconcileStack(ctx: ControllerContext, key: string): Promi
 
   for (const warning of lookalikeWarnings(svc))
     await ctx.writer.event(svc, "Warning", "UnsupportedAnnotation", warning);
-  const result = build(svc, [...ctx.slices.values()], [...ctx.nodes.values()], ctx.build, ctx.pods);
+  const result = build(svc, ctx.slices.byIndex(key), ctx.nodes.all(), ctx.build, ctx.pods);
   if (!result.ok) {
     // Nothing in AWS is touched for an invalid Service: a working NLB keeps serving.
     for (const p of result.problems) await ctx.writer.event(svc, "Warning", p.reason, p.message);

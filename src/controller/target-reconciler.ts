@@ -16,7 +16,7 @@ export async function reconcileTargets(ctx: ControllerContext, key: string): Pro
   if (!svc || svc.metadata.deletionTimestamp || !isSelected(svc, ctx.build.loadBalancerClass)) return true;
   const arns = ctx.stackTargetGroups.get(key);
   if (!arns) return false;
-  const result = build(svc, [...ctx.slices.values()], [...ctx.nodes.values()], ctx.build, ctx.pods);
+  const result = build(svc, ctx.slices.byIndex(key), ctx.nodes.all(), ctx.build, ctx.pods);
   if (!result.ok) return true; // the stack loop reports the problems
   if (result.stack.targetGroups.some((tg) => !arns.has(tg.id))) return false; // a new port: the stack loop creates its target group
   // Rules for targets on security groups not seen before go in first, so their health checks can pass.

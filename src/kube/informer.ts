@@ -37,6 +37,11 @@ export const keyOf = (meta: ObjectMeta): string =>
  */
 export class Informer<T extends KubeObject> {
   readonly #cache = new Map<string, T>();
+  /** An optional secondary index: index value -> keys of the objects that have it. */
+  #indexOf: ((obj: T) => string | undefined) | undefined;
+  readonly #index = new Map<string, Set<string>>();
+  /** values() as an array, kept until the cache changes, so readers share one copy. */
+  #all: T[] | undefined;
   readonly #handlers: InformerHandlers<T>[] = [];
   readonly #watch: Watch;
   #resourceVersion = "";
@@ -81,6 +86,55 @@ export class Informer<T extends KubeObject> {
     return this.#cache.values();
   }
 
+  /** Every cached object, as one array shared by all readers until the cache changes. Do not mutate. */
+  all(): readonly T[] {
+    this.#all ??= [...this.#cache.values()];
+    return this.#all;
+  }
+
+  /** Indexes the cache by `indexOf` (call before start); `byIndex` then finds objects by that value. */
+  indexBy(indexOf: (obj: T) => string | undefined): void {
+    this.#indexOf = indexOf;
+  }
+
+  byIndex(value: string): T[] {
+    const keys = this.#index.get(value);
+    if (!keys) return [];
+    return [...keys].flatMap((k) => this.#cache.get(k) ?? []);
+  }
+
+  #put(key: string, obj: T): T | undefined {
+    const old = this.#cache.get(key);
+    this.#cache.set(key, obj);
+    this.#all = undefined;
+    if (this.#indexOf) {
+      const before = old ? this.#indexOf(old) : undefined;
+      const after = this.#indexOf(obj);
+      if (before !== after) this.#unindex(before, key);
+      if (after !== undefined) {
+        const keys = this.#index.get(after) ?? new Set<string>();
+        keys.add(key);
+        this.#index.set(after, keys);
+      }
+    }
+    return old;
+  }
+
+  #remove(key: string): void {
+    const old = this.#cache.get(key);
+    if (!old) return;
+    this.#cache.delete(key);
+    this.#all = undefined;
+    if (this.#indexOf) this.#unindex(this.#indexOf(old), key);
+  }
+
+  #unindex(value: string | undefined, key: string): void {
+    if (value === undefined) return;
+    const keys = this.#index.get(value);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#index.delete(value);
+  }
+
   get size(): number {
     return this.#cache.size;
   }
@@ -112,13 +166,12 @@ export class Informer<T extends KubeObject> {
       const { fresh, resourceVersion } = await this.#listAll(unpaged);
       for (const [key, old] of this.#cache) {
         if (!fresh.has(key)) {
-          this.#cache.delete(key);
+          this.#remove(key);
           this.#emit("delete", old);
         }
       }
       for (const [key, obj] of fresh) {
-        const old = this.#cache.get(key);
-        this.#cache.set(key, obj);
+        const old = this.#put(key, obj);
         if (!old) this.#emit("add", obj);
         else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)
           this.#emit("update", obj, old);
@@ -189,12 +242,11 @@ export class Informer<T extends KubeObject> {
         const key = keyOf(obj.metadata);
         if (version) this.#resourceVersion = version;
         if (type === "DELETED") {
-          this.#cache.delete(key);
+          this.#remove(key);
           this.#emit("delete", obj);
           return;
         }
-        const old = this.#cache.get(key);
-        this.#cache.set(key, obj);
+        const old = this.#put(key, obj);
         if (old) this.#emit("update", obj, old);
         else this.#emit("add", obj);
       },

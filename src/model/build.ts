@@ -52,8 +52,8 @@ interface PortGroup {
 
 export function build(
   service: Service,
-  slices: EndpointSlice[],
-  nodes: Node[],
+  slices: readonly EndpointSlice[],
+  nodes: readonly Node[],
   config: BuildConfig,
   pods: PodLookup = new Map(),
 ): BuildResult {

@@ -225,7 +225,11 @@ function sortedRules(rules: IngressRule[]): IngressRule[] {
  * IP sits inside a /28 on one of its node's interfaces, where an address lookup cannot find it; the
  * node's interface groups stand in for it then.
  */
-export function podInstances(service: Service, slices: EndpointSlice[], nodes: Node[]): Map<string, string> {
+export function podInstances(
+  service: Service,
+  slices: readonly EndpointSlice[],
+  nodes: readonly Node[],
+): Map<string, string> {
   const instanceOfNode = new Map<string, string>();
   for (const node of nodes) {
     const id = instanceIdOf(node);

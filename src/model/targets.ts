@@ -35,7 +35,7 @@ function matchesLabels(node: Node, wanted: Record<string, string> | undefined): 
  * label, not Fargate, not being removed by the cluster autoscaler, carrying every target-node-label,
  * and backed by an EC2 instance.
  */
-export function eligibleNodes(nodes: Node[], targetNodeLabels?: Record<string, string>): Node[] {
+export function eligibleNodes(nodes: readonly Node[], targetNodeLabels?: Record<string, string>): Node[] {
   return nodes.filter((node) => {
     if (typeof node !== "object" || node === null) return false;
     const labels = node.metadata?.labels ?? {};
@@ -52,7 +52,7 @@ export function eligibleNodes(nodes: Node[], targetNodeLabels?: Record<string, s
 }
 
 export function instanceTargets(
-  nodes: Node[],
+  nodes: readonly Node[],
   nodePort: number,
   targetNodeLabels?: Record<string, string>,
 ): Target[] {
@@ -62,7 +62,7 @@ export function instanceTargets(
 }
 
 /** The Service's own EndpointSlices: same namespace and label kubernetes.io/service-name=<name>. */
-export function slicesOfService(service: Service, slices: EndpointSlice[]): EndpointSlice[] {
+export function slicesOfService(service: Service, slices: readonly EndpointSlice[]): EndpointSlice[] {
   const namespace = service.metadata?.namespace || "default";
   return slices.filter(
     (slice) =>
@@ -82,7 +82,7 @@ export function slicesOfService(service: Service, slices: EndpointSlice[]): Endp
  * readiness gate, which can turn true only once the target is registered and healthy.
  */
 export function ipTargets(
-  slices: EndpointSlice[],
+  slices: readonly EndpointSlice[],
   servicePort: ServicePort,
   addressType = "IPv4",
   admitUnready: (endpoint: Endpoint) => boolean = () => false,

@@ -3,7 +3,7 @@
 // kube-apiserver and on the emulator.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { loadKubeConfig, makeKubeApis } from "../../../src/kube/client.ts";
+import { loadKubeConfig, makeKubeApis, mergePatch } from "../../../src/kube/client.ts";
 import { Informer, LIST_PAGE_SIZE, type ListPage } from "../../../src/kube/informer.ts";
 import { slimNode } from "../../../src/kube/slim.ts";
 import type { Node } from "../../../src/model/types.ts";
@@ -97,5 +97,47 @@ describe("informer initial sync", () => {
     await waitFor("watch events applied", () => informer?.size === COUNT + 2);
     assert.equal(informer.get("node-0"), undefined);
     assert.ok(informer.get(`node-${COUNT + 2}`));
+  });
+
+  it("keeps its index exact through adds, relabels and deletes, and shares one array until a change", async () => {
+    const kube = makeKubeApis(loadKubeConfig(c.controllerKubeconfig));
+    informer = new Informer<Node>(
+      "nodes",
+      kube.config,
+      "/api/v1/nodes",
+      async (page) => {
+        const list = await kube.core.listNode({ limit: page.limit, _continue: page.continue });
+        return {
+          items: list.items as unknown as Node[],
+          resourceVersion: list.metadata?.resourceVersion ?? "",
+          continue: list.metadata?._continue,
+        };
+      },
+      makeLogger("silent"),
+      slimNode,
+    );
+    const pool = (n: Node) => n.metadata.labels?.pool;
+    informer.indexBy(pool);
+    const node = (name: string, p: string) => ({ metadata: { name, labels: { pool: p } } });
+    await c.kube.core.createNode({ body: node("a", "blue") });
+    informer.start();
+    await waitFor("synced", () => informer?.synced);
+    await c.kube.core.createNode({ body: node("b", "blue") });
+    await c.kube.core.createNode({ body: node("c", "green") });
+    const names = (p: string) =>
+      (informer?.byIndex(p) ?? [])
+        .map((n) => n.metadata.name)
+        .sort()
+        .join();
+    await waitFor("three nodes", () => informer?.size === 3);
+    assert.equal(names("blue"), "a,b");
+    const shared = informer.all();
+    assert.equal(informer.all(), shared, "one array while nothing changes");
+
+    await c.kube.core.patchNode({ name: "b", body: { metadata: { labels: { pool: "green" } } } }, mergePatch);
+    await c.kube.core.deleteNode({ name: "a" });
+    await waitFor("relabel and delete applied", () => names("blue") === "" && names("green") === "b,c");
+    assert.notEqual(informer.all(), shared, "a new array after a change");
+    assert.equal(informer.all().length, 2);
   });
 });
