@@ -324,7 +324,16 @@ export class Manager {
       const name = slice.metadata.labels?.["kubernetes.io/service-name"];
       if (name) this.#scheduleTargets(`${slice.metadata.namespace}/${name}`);
     };
-    this.slices.on({ onAdd: sliceChanged, onUpdate: sliceChanged, onDelete: sliceChanged });
+    this.slices.on({
+      onAdd: sliceChanged,
+      onUpdate: (slice, old) => {
+        sliceChanged(slice);
+        // Moved to another Service (relabelled): the one it left loses those endpoints.
+        const label = (s: EndpointSlice) => s.metadata.labels?.["kubernetes.io/service-name"];
+        if (label(old) !== label(slice)) sliceChanged(old);
+      },
+      onDelete: sliceChanged,
+    });
     const nodeChanged = () => {
       for (const svc of this.services.values()) {
         if (isSelected(svc, this.config.loadBalancerClass)) this.#scheduleTargets(stackKey(svc));
@@ -364,6 +373,9 @@ export class Manager {
    */
   #scheduleTargets(key: string): void {
     if (!this.#ctx) return;
+    // Slices of Services this controller does not serve (ClusterIP, another class) cost nothing.
+    const svc = this.services.get(key);
+    if (!svc || !isSelected(svc, this.config.loadBalancerClass)) return;
     if (!this.#targetSeen.has(key)) this.#targetSeen.set(key, performance.now());
     this.targetQueue.addCoalesced(key, this.config.targetBatchWindowMs);
   }

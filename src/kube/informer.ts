@@ -94,10 +94,13 @@ export class Informer<T extends KubeObject> {
 
   /** Indexes the cache by `indexOf` (call before start); `byIndex` then finds objects by that value. */
   indexBy(indexOf: (obj: T) => string | undefined): void {
+    if (this.#cache.size > 0 || this.#synced) throw new Error(`informer ${this.name}: indexBy after start`);
     this.#indexOf = indexOf;
   }
 
   byIndex(value: string): T[] {
+    // An unindexed informer would answer "none", which a reconcile would act on: fail loudly instead.
+    if (!this.#indexOf) throw new Error(`informer ${this.name} has no index`);
     const keys = this.#index.get(value);
     if (!keys) return [];
     return [...keys].flatMap((k) => this.#cache.get(k) ?? []);
