@@ -84,16 +84,20 @@ try {
       }),
     );
   }
-  const config = resolveConfig({
-    clusterName: "bench",
-    kubeconfig,
-    awsEndpointUrl: proxy.url,
-    vpcId: vpc.vpcId,
-    metricsBindAddress: "0",
-    healthProbeBindAddress: "0",
-    concurrency: "4",
-    logLevel: "silent",
-  });
+  const config = {
+    ...resolveConfig({
+      clusterName: "bench",
+      kubeconfig,
+      awsEndpointUrl: proxy.url,
+      vpcId: vpc.vpcId,
+      metricsBindAddress: "0",
+      healthProbeBindAddress: "0",
+      concurrency: "4",
+      logLevel: "silent",
+    }),
+    // The default budget (half of AWS's rates), in the proxy's compressed time.
+    awsApiTimeScale: SCALE,
+  };
   manager = new Manager(config, makeLogger("silent"));
   await manager.start();
 

@@ -32,6 +32,15 @@ const runFlags = (cmd: Command) =>
     .option("--concurrency <n>", "Services reconciled at once", "3")
     .option("--target-batch-window <duration>", "how long target changes are coalesced", "250ms")
     .option(
+      "--aws-api-budget <fraction>",
+      "share of AWS's per-account API rates this controller may use (other clusters share them)",
+      "0.5",
+    )
+    .option(
+      "--aws-api-throttle <rules>",
+      "explicit rates, LBC's form: service:operationRegex=rate:burst,... (service elbv2 or ec2)",
+    )
+    .option(
       "--sync-period <duration>",
       "how often every stack is re-read from AWS in full to repair drift",
       "10h",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseThrottleOverrides, type ThrottleOverride } from "./aws/budget.ts";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger.ts";
 import { parseBindAddress } from "./observability/server.ts";
 
@@ -14,6 +15,11 @@ export interface Config {
   defaultTags: Record<string, string>;
   concurrency: number;
   targetBatchWindowMs: number;
+  /** Share of AWS's published API rates the client-side budget allows. */
+  awsApiBudget: number;
+  awsApiThrottle: ThrottleOverride[];
+  /** Not a flag: the benchmark's AWS runs this many times faster than real time (refills only). */
+  awsApiTimeScale?: number;
   syncPeriodMs: number;
   logLevel: LogLevel;
   metricsBindAddress: string;
@@ -99,6 +105,16 @@ export function resolveConfig(raw: Record<string, string | boolean | undefined>,
     fail("concurrency", concurrencyRaw, "a whole number from 1 to 64");
   const window = parseDuration("target-batch-window", str("targetBatchWindow") ?? "250ms");
   if (window > 60_000) fail("target-batch-window", str("targetBatchWindow"), "at most 60s");
+  const budgetRaw = str("awsApiBudget") ?? "0.5";
+  const awsApiBudget = Number(budgetRaw);
+  if (!/^\d*\.?\d+$/.test(budgetRaw) || awsApiBudget <= 0 || awsApiBudget > 100)
+    fail(
+      "aws-api-budget",
+      budgetRaw,
+      "a share of AWS's published API rates above 0, such as 0.5 (above 1 only where AWS raised the account's rates; at most 100)",
+    );
+  const throttle = parseThrottleOverrides(str("awsApiThrottle") ?? "");
+  if (typeof throttle === "string") fail("aws-api-throttle", str("awsApiThrottle"), throttle);
   const sync = parseDuration("sync-period", str("syncPeriod") ?? "10h");
   if (sync < 60_000) fail("sync-period", str("syncPeriod"), "at least 1m");
   const metricsBindAddress = str("metricsBindAddress") ?? ":8080";
@@ -133,6 +149,8 @@ export function resolveConfig(raw: Record<string, string | boolean | undefined>,
     defaultTags: parseTagList("default-tags", str("defaultTags") ?? ""),
     concurrency,
     targetBatchWindowMs: window,
+    awsApiBudget,
+    awsApiThrottle: throttle as ThrottleOverride[],
     syncPeriodMs: sync,
     logLevel: enumOf("log-level", LOG_LEVELS, str("logLevel") ?? "info"),
     metricsBindAddress,

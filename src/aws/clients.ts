@@ -1,10 +1,16 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { ApiBudget } from "./budget.ts";
+import type { AwsService } from "./limits.ts";
 
 export interface AwsSettings {
   region?: string;
   endpoint?: string;
   maxAttempts?: number;
+  /** The client-side budget every attempt waits on; none when omitted. */
+  budget?: ApiBudget;
+  /** Told of each wait for the budget, and of each throttled attempt. */
+  onBudget?: (event: "waited" | "throttled", service: AwsService, operation: string, ms: number) => void;
 }
 
 export interface AwsClients {
@@ -12,7 +18,7 @@ export interface AwsClients {
   ec2: EC2Client;
 }
 
-export type CallObserver = (service: "elbv2" | "ec2", operation: string, outcome: string, ms: number) => void;
+export type CallObserver = (service: AwsService, operation: string, outcome: string, ms: number) => void;
 
 /**
  * SDK clients with adaptive retries: the SDK backs off on Throttling / RequestLimitExceeded and
@@ -27,6 +33,10 @@ export function makeClients(settings: AwsSettings, observe?: CallObserver): AwsC
   };
   const elbv2 = new ElasticLoadBalancingV2Client(common);
   const ec2 = new EC2Client(common);
+  if (settings.budget) {
+    withBudget(elbv2, "elbv2", settings.budget, settings.onBudget);
+    withBudget(ec2, "ec2", settings.budget, settings.onBudget);
+  }
   if (observe) {
     countCalls(elbv2, "elbv2", observe);
     countCalls(ec2, "ec2", observe);
@@ -34,19 +44,50 @@ export function makeClients(settings: AwsSettings, observe?: CallObserver): AwsC
   return { elbv2, ec2 };
 }
 
+type Middleware = (
+  next: (a: unknown) => Promise<unknown>,
+  ctx: { commandName?: string },
+) => (a: unknown) => Promise<unknown>;
+
 interface MiddlewareClient {
   middlewareStack: {
-    add: (
-      mw: (
-        next: (a: unknown) => Promise<unknown>,
-        ctx: { commandName?: string },
-      ) => (a: unknown) => Promise<unknown>,
-      opts: { step: "initialize"; name: string },
-    ) => void;
+    add: (mw: Middleware, opts: { step: "initialize"; name: string }) => void;
+    addRelativeTo: (mw: Middleware, opts: { relation: "after"; toMiddleware: string; name: string }) => void;
   };
 }
 
-function countCalls(client: unknown, service: "elbv2" | "ec2", observe: CallObserver): void {
+const THROTTLING = /^(Throttling|ThrottlingException|RequestLimitExceeded|TooManyRequestsException)$/;
+
+/** Every attempt, retries included (it sits inside the SDK's retry), waits for its tokens first. */
+function withBudget(
+  client: unknown,
+  service: AwsService,
+  budget: ApiBudget,
+  onBudget: AwsSettings["onBudget"],
+): void {
+  (client as MiddlewareClient).middlewareStack.addRelativeTo(
+    (next, ctx) => async (args) => {
+      const operation = (ctx.commandName ?? "Unknown").replace(/Command$/, "");
+      const wait = budget.reserve(service, operation);
+      if (wait > 0) {
+        onBudget?.("waited", service, operation, wait);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      try {
+        return await next(args);
+      } catch (err) {
+        if (THROTTLING.test(errorName(err))) {
+          budget.throttled(service, operation);
+          onBudget?.("throttled", service, operation, 0);
+        }
+        throw err;
+      }
+    },
+    { relation: "after", toMiddleware: "retryMiddleware", name: "nlbControllerApiBudget" },
+  );
+}
+
+function countCalls(client: unknown, service: AwsService, observe: CallObserver): void {
   (client as MiddlewareClient).middlewareStack.add(
     (next, ctx) => async (args) => {
       const started = performance.now();

@@ -1,6 +1,8 @@
 import { hostname } from "node:os";
+import { ApiBudget } from "../aws/budget.ts";
 import { type AwsClients, makeClients } from "../aws/clients.ts";
 import { OwnedResources } from "../aws/inventory.ts";
+import { AWS_API_LIMITS } from "../aws/limits.ts";
 import { describeSubnets, vpcOfInstance } from "../aws/network.ts";
 import { observeClusterSecurityGroups } from "../aws/security-groups.ts";
 import { TargetSecurityGroups } from "../aws/target-security-groups.ts";
@@ -58,7 +60,17 @@ export class Manager {
     this.metrics = metrics;
     this.kube = makeKubeApis(loadKubeConfig(config.kubeconfig));
     this.aws = makeClients(
-      { region: config.awsRegion, endpoint: config.awsEndpointUrl },
+      {
+        region: config.awsRegion,
+        endpoint: config.awsEndpointUrl,
+        budget: new ApiBudget(AWS_API_LIMITS, config.awsApiBudget, config.awsApiThrottle, {
+          timeScale: config.awsApiTimeScale,
+        }),
+        onBudget: (event, service, operation, ms) => {
+          if (event === "waited") metrics.awsBudgetWait.inc({ service, operation }, ms / 1000);
+          else metrics.awsThrottled.inc({ service, operation });
+        },
+      },
       (service, operation, outcome) => metrics.awsCalls.inc({ service, operation, outcome }),
     );
     this.targets = new TargetRegistry(this.aws.elbv2);

@@ -9,6 +9,18 @@ export class Metrics {
     labelNames: ["service", "operation", "outcome"] as const,
     registers: [this.registry],
   });
+  readonly awsBudgetWait = new Counter({
+    name: "nlb_controller_aws_budget_wait_seconds_total",
+    help: "Seconds AWS calls waited for the client-side API budget (--aws-api-budget), by service and operation",
+    labelNames: ["service", "operation"] as const,
+    registers: [this.registry],
+  });
+  readonly awsThrottled = new Counter({
+    name: "nlb_controller_aws_throttled_total",
+    help: "AWS call attempts AWS answered with a throttling error, by service and operation",
+    labelNames: ["service", "operation"] as const,
+    registers: [this.registry],
+  });
   readonly reconciles = new Counter({
     name: "nlb_controller_reconcile_total",
     help: "Reconciles by loop and result",

@@ -165,6 +165,8 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         healthProbeBindAddress: "0",
         targetBatchWindow: "100ms",
         concurrency: "4",
+        // The suites are not about the client-side budget (budget.test.ts is): moto has no limits.
+        awsApiBudget: "100",
         leaderElectionNamespace: CHART_NAMESPACE,
         logLevel: process.env.TEST_LOG_LEVEL ?? "silent",
         ...flags,
@@ -342,6 +344,7 @@ export function spawnController(c: TestCluster, flags: Record<string, string> = 
     "metrics-bind-address": "0",
     "health-probe-bind-address": "0",
     "log-level": "error",
+    "aws-api-budget": "100",
     ...flags,
   };
   const args = Object.entries(all).flatMap(([flag, value]) => [`--${flag}`, value]);

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type ApiLimit, AWS_API_LIMITS } from "../../src/aws/limits.ts";
 
 export type AwsService = "elbv2" | "ec2" | "other";
 
@@ -64,53 +65,9 @@ export interface FaultRule {
   jitterMs?: number;
 }
 
-export interface TokenBucketLimit {
-  name: string;
-  match: CallFilter;
-  /** Bucket size: how many calls may come at once. */
-  burst: number;
-  refillPerSecond: number;
-  /**
-   * "category": a call draws from the first matching category bucket only.
-   * "shared": a call also draws from every matching shared bucket (an account-wide budget).
-   */
-  scope: "category" | "shared";
-}
-
-/** AWS's per-account, per-region API token buckets (burst / refill per second) for the calls this project makes. */
-export const awsAccountLimits: readonly TokenBucketLimit[] = [
-  {
-    name: "elbv2:targets",
-    match: { service: "elbv2", operation: ["RegisterTargets", "DeregisterTargets"] },
-    burst: 20,
-    refillPerSecond: 4,
-    scope: "category",
-  },
-  {
-    name: "elbv2:create-load-balancer",
-    match: { service: "elbv2", operation: "CreateLoadBalancer" },
-    burst: 10,
-    refillPerSecond: 0.2,
-    scope: "category",
-  },
-  {
-    name: "elbv2:describe",
-    match: { service: "elbv2", operation: "Describe*" },
-    burst: 40,
-    refillPerSecond: 10,
-    scope: "category",
-  },
-  { name: "elbv2:mutating", match: { service: "elbv2" }, burst: 20, refillPerSecond: 3, scope: "category" },
-  { name: "elbv2:account", match: { service: "elbv2" }, burst: 40, refillPerSecond: 10, scope: "shared" },
-  {
-    name: "ec2:describe",
-    match: { service: "ec2", operation: "Describe*" },
-    burst: 100,
-    refillPerSecond: 20,
-    scope: "category",
-  },
-  { name: "ec2:mutating", match: { service: "ec2" }, burst: 50, refillPerSecond: 5, scope: "category" },
-];
+/** AWS's token buckets: the same facts the controller budgets against (src/aws/limits.ts). */
+export type TokenBucketLimit = ApiLimit;
+export const awsAccountLimits: readonly TokenBucketLimit[] = AWS_API_LIMITS;
 
 export interface FaultProxyOptions {
   /** Base URL of the real endpoint, e.g. moto's. */

@@ -91,6 +91,8 @@ YAML list (toYaml quotes whatever needs quoting).
 {{- end }}
 {{- $args = append $args (printf "--concurrency=%v" $v.concurrency) }}
 {{- $args = append $args (printf "--target-batch-window=%s" $v.targetBatchWindow) }}
+{{- $args = append $args (printf "--aws-api-budget=%v" $v.awsApiBudget) }}
+{{- with $v.awsApiThrottle }}{{ $args = append $args (printf "--aws-api-throttle=%s" (join "," .)) }}{{ end }}
 {{- $args = append $args (printf "--log-level=%s" $v.logLevel) }}
 {{- $args = append $args (printf "--metrics-bind-address=:%v" $v.metrics.port) }}
 {{- $args = append $args (printf "--health-probe-bind-address=:%v" $v.healthProbe.port) }}

@@ -94,6 +94,7 @@ describe("helm template with defaults and clusterName", () => {
       "--default-scheme=internal",
       "--concurrency=3",
       "--target-batch-window=250ms",
+      "--aws-api-budget=0.5",
       "--log-level=info",
       "--metrics-bind-address=:8080",
       "--health-probe-bind-address=:8081",
