@@ -107,11 +107,11 @@ export function resolveConfig(raw: Record<string, string | boolean | undefined>,
   if (window > 60_000) fail("target-batch-window", str("targetBatchWindow"), "at most 60s");
   const budgetRaw = str("awsApiBudget") ?? "0.5";
   const awsApiBudget = Number(budgetRaw);
-  if (!/^\d*\.?\d+$/.test(budgetRaw) || awsApiBudget <= 0 || awsApiBudget > 100)
+  if (!/^\d*\.?\d+$/.test(budgetRaw) || awsApiBudget < 0.01 || awsApiBudget > 100)
     fail(
       "aws-api-budget",
       budgetRaw,
-      "a share of AWS's published API rates above 0, such as 0.5 (above 1 only where AWS raised the account's rates; at most 100)",
+      "a share of AWS's published API rates from 0.01 to 100, such as 0.5 (above 1 only where AWS raised the account's rates)",
     );
   const throttle = parseThrottleOverrides(str("awsApiThrottle") ?? "");
   if (typeof throttle === "string") fail("aws-api-throttle", str("awsApiThrottle"), throttle);

@@ -17,23 +17,24 @@ const SLOWDOWN_MS = 30_000;
 const SLOWDOWN_FACTOR = 0.5;
 
 /**
- * A token bucket that reserves: a call takes a token now, even one not there yet, and is told how
- * long to wait for it, so concurrent callers queue in order without a timer loop.
+ * A token bucket kept as the generic cell rate algorithm: one "theoretical arrival time" instead of a
+ * token count. A call is booked at a send time (the latest that every bucket it draws from allows),
+ * so concurrent callers queue in order without a timer loop, and a rate change only affects calls
+ * booked after it.
  */
 export class TokenBucket {
   readonly burst: number;
   readonly #rate: number;
   readonly #clock: () => number;
-  #tokens: number;
-  #at: number;
+  /** When the bucket would be full again with nothing more booked; at most `now` when it is full. */
+  #tat: number;
   #slowUntil = 0;
 
   constructor(burst: number, refillPerSecond: number, clock: () => number) {
     this.burst = burst;
     this.#rate = refillPerSecond;
     this.#clock = clock;
-    this.#tokens = burst;
-    this.#at = clock();
+    this.#tat = clock();
   }
 
   /** Refill per second now (lower for a while after a throttle). */
@@ -41,18 +42,32 @@ export class TokenBucket {
     return this.#clock() < this.#slowUntil ? this.#rate * SLOWDOWN_FACTOR : this.#rate;
   }
 
-  /** Takes a token; returns the milliseconds to wait before using it (0 when one was there). */
-  take(): number {
-    const now = this.#clock();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.rate);
-    this.#at = now;
-    this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.rate) * 1000);
+  get #interval(): number {
+    return 1000 / this.rate;
   }
 
-  /** AWS throttled a call anyway: someone else spends the same budget, so go slower for a while. */
+  /** The earliest time (clock) a call may be sent. */
+  earliest(): number {
+    return Math.max(this.#clock(), this.#tat - (this.burst - 1) * this.#interval);
+  }
+
+  /** Books a call sent at `at` (no earlier than earliest()). */
+  book(at: number): void {
+    this.#tat = Math.max(this.#tat, at) + this.#interval;
+  }
+
+  /** Books a call at its earliest time; returns the milliseconds to wait before sending it. */
+  take(): number {
+    const at = this.earliest();
+    this.book(at);
+    return Math.max(0, Math.ceil(at - this.#clock()));
+  }
+
+  /** AWS throttled a call anyway: someone else spends the same budget, so empty it and go slower for a while. */
   slowDown(): void {
-    this.#slowUntil = this.#clock() + SLOWDOWN_MS;
+    const now = this.#clock();
+    this.#slowUntil = now + SLOWDOWN_MS;
+    this.#tat = Math.max(this.#tat, now + this.burst * this.#interval);
   }
 }
 
@@ -63,12 +78,26 @@ interface Bucket {
   bucket: TokenBucket;
 }
 
+export class BudgetStoppedError extends Error {
+  override name = "BudgetStoppedError";
+  constructor() {
+    super("the controller is stopping: AWS call not sent");
+  }
+}
+
+/** setTimeout's limit; no budget the flags allow waits that long. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
 export class ApiBudget {
   readonly #buckets: Bucket[];
+  readonly #clock: () => number;
+  readonly #waiters = new Set<() => void>();
+  #stopped = false;
 
   /**
-   * `fraction` of each of AWS's `limits` (burst and refill), after `overrides`, which are taken as
-   * given and come first (a call draws from the first matching category bucket only).
+   * `fraction` of each of AWS's `limits` (burst and refill), after `overrides`, which come first (a
+   * call draws from the first matching category bucket only). An override replaces its call's
+   * category bucket; the account-wide ELB bucket still applies to it.
    */
   constructor(
     limits: readonly ApiLimit[],
@@ -77,11 +106,12 @@ export class ApiBudget {
     options: { clock?: () => number; timeScale?: number } = {},
   ) {
     const clock = options.clock ?? (() => performance.now());
+    this.#clock = clock;
     // Refills only: a benchmark's fault proxy compresses AWS's time, not the size of its buckets.
     const scale = options.timeScale ?? 1;
     this.#buckets = [
       ...overrides.map((o) => ({
-        name: `${o.service}:${o.operation.source.replace(/^\^\(\?:(.*)\)\$$/, "$1")}`,
+        name: `${o.service}:${o.operation.source}`,
         match: (service: AwsService, operation: string) =>
           service === o.service && o.operation.test(operation),
         scope: "category" as const,
@@ -103,9 +133,36 @@ export class ApiBudget {
     return [...(category ? [category] : []), ...shared];
   }
 
-  /** Reserves the call's tokens; returns how many milliseconds it must wait first. */
+  /** Books the call in each of its buckets at one send time; returns how many milliseconds it must wait. */
   reserve(service: AwsService, operation: string): number {
-    return Math.max(0, ...this.bucketsOf(service, operation).map((b) => b.bucket.take()));
+    const buckets = this.bucketsOf(service, operation).map((b) => b.bucket);
+    const now = this.#clock();
+    const at = Math.max(now, ...buckets.map((b) => b.earliest()));
+    for (const b of buckets) b.book(at);
+    return Math.min(MAX_WAIT_MS, Math.ceil(at - now));
+  }
+
+  /** Waits `ms`, unless stop() comes first: then rejects, so nothing waiting is sent after a stop. */
+  wait(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.reject(new BudgetStoppedError());
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        reject(new BudgetStoppedError());
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        resolve();
+      }, ms);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** The controller is stopping: every call still waiting for its tokens fails instead of being sent. */
+  stop(): void {
+    this.#stopped = true;
+    for (const w of this.#waiters) w();
+    this.#waiters.clear();
   }
 
   throttled(service: AwsService, operation: string): void {
@@ -134,7 +191,8 @@ export function parseThrottleOverrides(value: string): ThrottleOverride[] | stri
       return `"${entry.trim()}" is not service:operationRegex=rate:burst with service elbv2 or ec2`;
     let operation: RegExp;
     try {
-      operation = new RegExp(`^(?:${m[2]})$`);
+      // Unanchored, as LBC matches it: `Describe` covers every Describe* call.
+      operation = new RegExp(m[2] ?? "");
     } catch {
       return `"${m[2]}" in "${entry.trim()}" is not a regular expression`;
     }

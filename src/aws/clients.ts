@@ -56,7 +56,15 @@ interface MiddlewareClient {
   };
 }
 
-const THROTTLING = /^(Throttling|ThrottlingException|RequestLimitExceeded|TooManyRequestsException)$/;
+const THROTTLING =
+  /^(Throttling|ThrottlingException|ThrottledException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|TooManyRequestsException|EC2ThrottledException|SlowDown)$/;
+
+/** The SDK's own idea of a throttle too: its retry marks, or an HTTP 429. */
+function isThrottling(err: unknown): boolean {
+  if (THROTTLING.test(errorName(err))) return true;
+  const e = err as { $retryable?: { throttling?: boolean }; $metadata?: { httpStatusCode?: number } };
+  return e?.$retryable?.throttling === true || e?.$metadata?.httpStatusCode === 429;
+}
 
 /** Every attempt, retries included (it sits inside the SDK's retry), waits for its tokens first. */
 function withBudget(
@@ -71,12 +79,12 @@ function withBudget(
       const wait = budget.reserve(service, operation);
       if (wait > 0) {
         onBudget?.("waited", service, operation, wait);
-        await new Promise((r) => setTimeout(r, wait));
+        await budget.wait(wait);
       }
       try {
         return await next(args);
       } catch (err) {
-        if (THROTTLING.test(errorName(err))) {
+        if (isThrottling(err)) {
           budget.throttled(service, operation);
           onBudget?.("throttled", service, operation, 0);
         }

@@ -53,19 +53,21 @@ export class Manager {
   #ready = false;
   /** Set by stop(): a start() still waiting for its caches or for leadership goes no further. */
   #stopped = false;
+  readonly #budget: ApiBudget;
 
   constructor(config: Config, log: Logger, metrics = new Metrics()) {
     this.config = config;
     this.log = log;
     this.metrics = metrics;
     this.kube = makeKubeApis(loadKubeConfig(config.kubeconfig));
+    this.#budget = new ApiBudget(AWS_API_LIMITS, config.awsApiBudget, config.awsApiThrottle, {
+      timeScale: config.awsApiTimeScale,
+    });
     this.aws = makeClients(
       {
         region: config.awsRegion,
         endpoint: config.awsEndpointUrl,
-        budget: new ApiBudget(AWS_API_LIMITS, config.awsApiBudget, config.awsApiThrottle, {
-          timeScale: config.awsApiTimeScale,
-        }),
+        budget: this.#budget,
         onBudget: (event, service, operation, ms) => {
           if (event === "waited") metrics.awsBudgetWait.inc({ service, operation }, ms / 1000);
           else metrics.awsThrottled.inc({ service, operation });
@@ -235,6 +237,8 @@ export class Manager {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    // Calls still waiting for the AWS budget fail rather than go out after the stop began.
+    this.#budget.stop();
     if (this.#resync) clearInterval(this.#resync);
     this.gates.stop();
     for (const inf of [this.services, this.slices, this.nodes, this.pods]) inf.stop();

@@ -1,7 +1,7 @@
 // The client-side AWS API budget against AWS's own token buckets (the fault proxy enforces them,
 // ten times faster than real time): the controller waits for its tokens instead of being throttled.
 import assert from "node:assert/strict";
-import { beforeEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import { awsTestEnv } from "../../support/aws.ts";
 import {
   nlbService,
@@ -23,6 +23,7 @@ describe("client-side AWS API budget", () => {
   beforeEach(() => {
     c = cluster();
   });
+  afterEach(() => c.proxy.setLimits([]));
 
   it("creates more NLBs than AWS's CreateLoadBalancer burst without one throttling error", async () => {
     // AWS: 10 at once, then 0.2 a second, here at 10x (2 a second). The controller's share of it,
@@ -51,6 +52,5 @@ describe("client-side AWS API budget", () => {
       (v) => v.labels.operation === "CreateLoadBalancer",
     );
     assert.ok((waited?.value ?? 0) > 0, "calls beyond the burst waited for the budget");
-    c.proxy.setLimits([]);
   });
 });

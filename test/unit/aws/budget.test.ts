@@ -28,14 +28,37 @@ describe("TokenBucket", () => {
     assert.equal(bucket.take(), 100);
   });
 
-  it("halves its rate for 30 s after AWS throttled a call", () => {
+  it("after AWS throttled a call: empty, then half the rate for 30 s, for calls booked after it", () => {
     const t = fakeClock();
-    const bucket = new TokenBucket(1, 4, t.clock);
+    const bucket = new TokenBucket(4, 4, t.clock);
     bucket.take();
     bucket.slowDown();
-    assert.equal(bucket.take(), 500);
+    const first = bucket.take();
+    const second = bucket.take();
+    assert.ok(first > 0, "no burst right after a throttle");
+    assert.equal(second - first, 500, "one call per 500 ms instead of 250");
     t.advance(31_000);
     assert.equal(bucket.rate, 4);
+  });
+
+  it("books a call drawing from two buckets at one send time in both", () => {
+    const t = fakeClock();
+    const budget = new ApiBudget(AWS_API_LIMITS, 0.5, [], { clock: t.clock });
+    // Back the account-wide bucket up with Describe calls, then the targets bucket must not run ahead.
+    for (let i = 0; i < 40; i++) budget.reserve("elbv2", "DescribeTargetHealth");
+    const waits = Array.from({ length: 30 }, () => budget.reserve("elbv2", "RegisterTargets"));
+    for (let i = 1; i < waits.length; i++) assert.ok(waits[i]! >= waits[i - 1]!, "in order");
+    // 30 RegisterTargets may go out no faster than their own bucket allows: 10 at once, then 2 a second.
+    const window = waits[29]! - waits[0]!;
+    assert.ok(window >= ((30 - 10) / 2) * 1000 - 1, `spread over ${window} ms`);
+  });
+
+  it("fails the calls still waiting once stopped", async () => {
+    const budget = new ApiBudget(AWS_API_LIMITS, 0.5);
+    const waiting = budget.wait(60_000);
+    budget.stop();
+    await assert.rejects(waiting, /stopping/);
+    await assert.rejects(budget.wait(1), /stopping/);
   });
 });
 
@@ -115,6 +138,7 @@ describe("--aws-api-throttle and --aws-api-budget", () => {
     ["elbv2:RegisterTargets=4", /service:operationRegex=rate:burst/],
     ["elbv2:(=4:20", /not a regular expression/],
     ["elbv2:Describe.*=0:20", /rate must be above 0/],
+    ["elbv2:Describe.*=1:0", /burst at least 1/],
   ] as const) {
     it(`refuses ${value} with the flag, the value and what is allowed`, () => {
       assert.throws(
@@ -125,7 +149,7 @@ describe("--aws-api-throttle and --aws-api-budget", () => {
     });
   }
 
-  for (const value of ["0", "-1", "abc", "101", "0.5x"]) {
+  for (const value of ["0", "0.001", "-1", "abc", "101", "0.5x"]) {
     it(`refuses --aws-api-budget ${value}`, () => {
       assert.throws(
         () => resolveConfig({ clusterName: "c", awsApiBudget: value }, {}),
