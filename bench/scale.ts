@@ -187,6 +187,8 @@ try {
       "--metrics-bind-address=0",
       "--health-probe-bind-address=0",
       "--log-level=error",
+      // moto has no rate limits; the budget is measured by `npm run bench` against AWS's buckets.
+      `--aws-api-budget=${process.env.BENCH_AWS_API_BUDGET ?? "100"}`,
     ],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
