@@ -9,7 +9,7 @@ import { TargetSecurityGroups } from "../aws/target-security-groups.ts";
 import { TargetRegistry } from "../aws/targets.ts";
 import type { Config } from "../config.ts";
 import { type KubeApis, loadKubeConfig, makeKubeApis } from "../kube/client.ts";
-import { Informer, keyOf, type ListPage } from "../kube/informer.ts";
+import { Informer, keyOf, listParams, pageOf } from "../kube/informer.ts";
 import { LeaderElector } from "../kube/leader.ts";
 import { slimEndpointSlice, slimNode, slimPod, slimService } from "../kube/slim.ts";
 import { TargetRecords } from "../kube/target-records.ts";
@@ -427,24 +427,4 @@ function stackChanged(svc: Service, old: Service): boolean {
 function nodeProjection(n: Node): string {
   const ready = n.status?.conditions?.find((c) => c.type === "Ready")?.status;
   return JSON.stringify([ready, n.metadata.labels, n.spec?.taints, n.spec?.providerID]);
-}
-
-/** client-node's parameters for one page. */
-function listParams(page: { limit: number; continue?: string }): { limit?: number; _continue?: string } {
-  return {
-    ...(page.limit > 0 ? { limit: page.limit } : {}),
-    ...(page.continue ? { _continue: page.continue } : {}),
-  };
-}
-
-/** A client-node list as one page of our plain types. */
-function pageOf<T>(list: {
-  items: unknown[];
-  metadata?: { resourceVersion?: string; _continue?: string };
-}): ListPage<T> {
-  return {
-    items: list.items as T[],
-    resourceVersion: list.metadata?.resourceVersion ?? "",
-    ...(list.metadata?._continue ? { continue: list.metadata._continue } : {}),
-  };
 }

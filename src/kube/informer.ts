@@ -17,6 +17,29 @@ export interface ListPage<T> {
 /** `limit` 0 asks for everything in one answer. */
 export type ListFn<T> = (page: { limit: number; continue?: string }) => Promise<ListPage<T>>;
 
+/** client-node's parameters for one page. */
+export function listParams(page: { limit: number; continue?: string }): {
+  limit?: number;
+  _continue?: string;
+} {
+  return {
+    ...(page.limit > 0 ? { limit: page.limit } : {}),
+    ...(page.continue ? { _continue: page.continue } : {}),
+  };
+}
+
+/** A client-node list as one page of our plain types. */
+export function pageOf<T>(list: {
+  items: unknown[];
+  metadata?: { resourceVersion?: string; _continue?: string };
+}): ListPage<T> {
+  return {
+    items: list.items as T[],
+    resourceVersion: list.metadata?.resourceVersion ?? "",
+    ...(list.metadata?._continue ? { continue: list.metadata._continue } : {}),
+  };
+}
+
 /** Objects per LIST page: the raw page, not the cache, is what peaks at start-up. */
 export const LIST_PAGE_SIZE = 500;
 

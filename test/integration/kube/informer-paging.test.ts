@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { loadKubeConfig, makeKubeApis, mergePatch } from "../../../src/kube/client.ts";
-import { Informer, LIST_PAGE_SIZE, type ListPage } from "../../../src/kube/informer.ts";
+import { Informer, LIST_PAGE_SIZE, listParams, pageOf } from "../../../src/kube/informer.ts";
 import { slimNode } from "../../../src/kube/slim.ts";
 import type { Node } from "../../../src/model/types.ts";
 import { makeLogger } from "../../../src/observability/logger.ts";
@@ -46,21 +46,14 @@ describe("informer initial sync", () => {
       "/api/v1/nodes",
       async (page) => {
         try {
-          const list = await kube.core.listNode({
-            ...(page.limit > 0 ? { limit: page.limit } : {}),
-            ...(page.continue ? { _continue: page.continue } : {}),
-          });
+          const list = await kube.core.listNode(listParams(page));
           pages.push({ continued: Boolean(page.continue), items: list.items.length });
           // After the first page, the next request (its continue) answers 410 Expired once.
           if (expire) {
             expire = false;
             c.kubeFaults?.failNextRequests(1, { code: 410, path: "/api/v1/nodes", watch: false });
           }
-          return {
-            items: list.items as unknown as Node[],
-            resourceVersion: list.metadata?.resourceVersion ?? "",
-            ...(list.metadata?._continue ? { continue: list.metadata._continue } : {}),
-          } satisfies ListPage<Node>;
+          return pageOf<Node>(list);
         } catch (err) {
           pages.push({
             continued: Boolean(page.continue),
@@ -105,14 +98,7 @@ describe("informer initial sync", () => {
       "nodes",
       kube.config,
       "/api/v1/nodes",
-      async (page) => {
-        const list = await kube.core.listNode({ limit: page.limit, _continue: page.continue });
-        return {
-          items: list.items as unknown as Node[],
-          resourceVersion: list.metadata?.resourceVersion ?? "",
-          continue: list.metadata?._continue,
-        };
-      },
+      async (page) => pageOf<Node>(await kube.core.listNode(listParams(page))),
       makeLogger("silent"),
       slimNode,
     );
