@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { V1Service, V1Status } from "@kubernetes/client-node";
-import { call, core, createService, everywhere, expectStatus, listVersion, serve, watch } from "./harness.ts";
+import {
+  call,
+  core,
+  createService,
+  everywhere,
+  expectStatus,
+  freeNodePort,
+  listVersion,
+  serve,
+  watch,
+} from "./harness.ts";
 
 const merge = "application/merge-patch+json";
 
@@ -110,18 +120,19 @@ test("no new finalizer may be added to an object being deleted", everywhere, asy
 test("a Service holding node ports keeps them until its finalizers are gone", everywhere, async (t) => {
   const target = await serve(t);
   const path = core(target, "services");
+  const port = await freeNodePort(target);
   await createService(
     target,
     "web",
-    { type: "NodePort", ports: [{ port: 80, nodePort: 30070 }] },
+    { type: "NodePort", ports: [{ port: 80, nodePort: port }] },
     { finalizers: ["a.io/x"] },
   );
   await expectStatus(target, 200, "DELETE", `${path}/web`);
   const taken = await call(target, "POST", path, {
     metadata: { name: "next" },
-    spec: { type: "NodePort", ports: [{ port: 80, nodePort: 30070 }] },
+    spec: { type: "NodePort", ports: [{ port: 80, nodePort: port }] },
   });
   assert.equal(taken.status, 422);
   await expectStatus(target, 200, "PATCH", `${path}/web`, { metadata: { finalizers: null } }, merge);
-  await createService(target, "next", { type: "NodePort", ports: [{ port: 80, nodePort: 30070 }] });
+  await createService(target, "next", { type: "NodePort", ports: [{ port: 80, nodePort: port }] });
 });

@@ -245,6 +245,24 @@ export async function createService(
   );
 }
 
+/**
+ * A node port no Service holds now (node or health check port), for tests that request one:
+ * a fixed number can collide with one the allocator handed out at random, here or in a
+ * namespace of an earlier test still being deleted.
+ */
+export async function freeNodePort(target: Target, avoid: number[] = []): Promise<number> {
+  const list = await expectStatus<{ items: V1Service[] }>(target, 200, "GET", "/api/v1/services");
+  const held = new Set(avoid);
+  for (const svc of list.items) {
+    for (const port of svc.spec?.ports ?? []) if (port.nodePort) held.add(port.nodePort);
+    if (svc.spec?.healthCheckNodePort) held.add(svc.spec.healthCheckNodePort);
+  }
+  for (;;) {
+    const port = 30000 + Math.floor(Math.random() * 2768);
+    if (!held.has(port)) return port;
+  }
+}
+
 /** Creates a namespace besides the test's own, removed when the test ends. */
 export async function createNamespace(target: Target, prefix: string): Promise<string> {
   const name = uniqueName(prefix);

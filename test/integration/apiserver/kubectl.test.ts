@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import type { V1Service } from "@kubernetes/client-node";
 import { findKubectl, Kubectl } from "../../support/kubectl.ts";
-import { core, createService, everywhere, expectStatus, serve, uniqueName } from "./harness.ts";
+import { core, createService, everywhere, expectStatus, freeNodePort, serve, uniqueName } from "./harness.ts";
 
 const binary = findKubectl();
 const options = binary
@@ -56,15 +56,19 @@ ports:
 
 test("kubectl get prints tables, names and JSON", options, async (t) => {
   const { target, kubectl } = await setup(t);
-  await createService(target, "web", { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] });
+  const port = await freeNodePort(target);
+  await createService(target, "web", { type: "NodePort", ports: [{ port: 80, nodePort: port }] });
   const table = await kubectl.ok(["get", "svc"]);
   assert.match(table, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE/);
-  assert.match(table, /\nweb\s+NodePort\s+10\.\d+\.\d+\.\d+\s+<none>\s+80:30080\/TCP\s+\d+s/);
+  assert.match(
+    table,
+    new RegExp(`\\nweb\\s+NodePort\\s+10\\.\\d+\\.\\d+\\.\\d+\\s+<none>\\s+80:${port}/TCP\\s+\\d+s`),
+  );
   assert.match(await kubectl.ok(["get", "ns"]), /kube-system\s+Active/);
   assert.equal((await kubectl.ok(["get", "services", "-o", "name"])).trim(), "service/web");
   const json = JSON.parse(await kubectl.ok(["get", "svc", "web", "-o", "json"])) as V1Service;
   assert.equal(json.kind, "Service");
-  assert.equal(json.spec?.ports?.[0]?.nodePort, 30080);
+  assert.equal(json.spec?.ports?.[0]?.nodePort, port);
   const list = JSON.parse(await kubectl.ok(["get", "po,endpointslices,leases,ev", "-o", "json"])) as {
     items: unknown[];
   };
@@ -232,11 +236,21 @@ test("kubectl create namespace and create service send protobuf, which is unders
   const { target, kubectl } = await setup(t);
   const demo = uniqueName("demo");
   assert.match(await kubectl.ok(["create", "namespace", demo]), new RegExp(`namespace/${demo} created`));
-  await kubectl.ok(["create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30123", "-n", demo]);
+  const port = await freeNodePort(target);
+  await kubectl.ok([
+    "create",
+    "service",
+    "nodeport",
+    "np",
+    "--tcp=80:8080",
+    `--node-port=${port}`,
+    "-n",
+    demo,
+  ]);
   await kubectl.ok(["create", "service", "loadbalancer", "lb", "--tcp=443:8443,80", "-n", demo]);
   const np = await expectStatus<V1Service>(target, 200, "GET", `/api/v1/namespaces/${demo}/services/np`);
   assert.deepEqual(np.spec?.ports, [
-    { name: "80-8080", port: 80, protocol: "TCP", targetPort: 8080, nodePort: 30123 },
+    { name: "80-8080", port: 80, protocol: "TCP", targetPort: 8080, nodePort: port },
   ]);
   assert.deepEqual(np.spec?.selector, { app: "np" });
   const lb = await expectStatus<V1Service>(target, 200, "GET", `/api/v1/namespaces/${demo}/services/lb`);

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { V1Service, V1Status } from "@kubernetes/client-node";
-import { call, core, createService, everywhere, expectStatus, serve, service } from "./harness.ts";
+import {
+  call,
+  core,
+  createService,
+  everywhere,
+  expectStatus,
+  freeNodePort,
+  serve,
+  service,
+} from "./harness.ts";
 
 const merge = "application/merge-patch+json";
 
@@ -134,21 +143,22 @@ test("node ports never collide; a requested one is kept, a taken one refused", e
       seen.add(port);
     }
   }
+  const port = await freeNodePort(target);
   const fixed = await createService(target, "fixed", {
     type: "NodePort",
-    ports: [{ port: 80, nodePort: 30080 }],
+    ports: [{ port: 80, nodePort: port }],
   });
-  assert.deepEqual(nodePorts(fixed), [30080]);
+  assert.deepEqual(nodePorts(fixed), [port]);
   const taken = await call<V1Status>(
     target,
     "POST",
     path,
-    service("taken", { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] }),
+    service("taken", { type: "NodePort", ports: [{ port: 80, nodePort: port }] }),
   );
   assert.equal(taken.status, 422);
   assert.equal(
     taken.body.message,
-    'Service "taken" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated',
+    `Service "taken" is invalid: spec.ports[0].nodePort: Invalid value: ${port}: provided port is already allocated`,
   );
   const outside = await call<V1Status>(
     target,
@@ -161,6 +171,7 @@ test("node ports never collide; a requested one is kept, a taken one refused", e
     outside.body.message ?? "",
     /provided port is not in the valid range. The range of valid ports is 30000-32767/,
   );
+  const doubled = await freeNodePort(target);
   const twice = await call<V1Status>(
     target,
     "POST",
@@ -168,8 +179,8 @@ test("node ports never collide; a requested one is kept, a taken one refused", e
     service("twice", {
       type: "NodePort",
       ports: [
-        { name: "a", port: 80, nodePort: 30110 },
-        { name: "b", port: 81, nodePort: 30110 },
+        { name: "a", port: 80, nodePort: doubled },
+        { name: "b", port: 81, nodePort: doubled },
       ],
     }),
   );
@@ -178,7 +189,7 @@ test("node ports never collide; a requested one is kept, a taken one refused", e
   assert.deepEqual(twice.body.details?.causes, [
     {
       reason: "FieldValueInvalid",
-      message: "Invalid value: 30110: provided port is already allocated",
+      message: `Invalid value: ${doubled}: provided port is already allocated`,
       field: "spec.ports[1].nodePort",
     },
   ]);
@@ -222,7 +233,8 @@ test("updates keep allocated node ports when the client omits them", everywhere,
 test("changing the type to ClusterIP drops and releases the node ports", everywhere, async (t) => {
   const target = await serve(t);
   const path = core(target, "services");
-  await createService(target, "web", { type: "NodePort", ports: [{ port: 80, nodePort: 30050 }] });
+  const port = await freeNodePort(target);
+  await createService(target, "web", { type: "NodePort", ports: [{ port: 80, nodePort: port }] });
   const current = await expectStatus<V1Service>(target, 200, "GET", `${path}/web`);
   const toClusterIp = structuredClone(current);
   if (toClusterIp.spec) {
@@ -231,15 +243,16 @@ test("changing the type to ClusterIP drops and releases the node ports", everywh
   const updated = await expectStatus<V1Service>(target, 200, "PUT", `${path}/web`, toClusterIp);
   assert.equal(updated.spec?.ports?.[0]?.nodePort, undefined);
   assert.equal(updated.spec?.externalTrafficPolicy, undefined);
-  await createService(target, "next", { type: "NodePort", ports: [{ port: 80, nodePort: 30050 }] });
+  await createService(target, "next", { type: "NodePort", ports: [{ port: 80, nodePort: port }] });
 });
 
 test("deleting a Service frees its node ports", everywhere, async (t) => {
   const target = await serve(t);
   const path = core(target, "services");
-  await createService(target, "web", { type: "NodePort", ports: [{ port: 80, nodePort: 30060 }] });
+  const port = await freeNodePort(target);
+  await createService(target, "web", { type: "NodePort", ports: [{ port: 80, nodePort: port }] });
   await expectStatus(target, 200, "DELETE", `${path}/web`);
-  await createService(target, "again", { type: "NodePort", ports: [{ port: 80, nodePort: 30060 }] });
+  await createService(target, "again", { type: "NodePort", ports: [{ port: 80, nodePort: port }] });
 });
 
 test(
@@ -285,17 +298,18 @@ test(
     });
     assert.deepEqual(nodePorts(reuse), [hc], "the released port can be allocated again");
 
+    const fixed = await freeNodePort(target);
     const chosen = await createService(target, "chosen", {
       type: "LoadBalancer",
       externalTrafficPolicy: "Local",
-      healthCheckNodePort: 30100,
+      healthCheckNodePort: fixed,
     });
-    assert.equal(chosen.spec?.healthCheckNodePort, 30100);
+    assert.equal(chosen.spec?.healthCheckNodePort, fixed);
     const clash = await call(
       target,
       "POST",
       path,
-      service("clash", { type: "LoadBalancer", externalTrafficPolicy: "Local", healthCheckNodePort: 30100 }),
+      service("clash", { type: "LoadBalancer", externalTrafficPolicy: "Local", healthCheckNodePort: fixed }),
     );
     // The real allocator refuses a requested health check port with a 500, not a 422.
     assert.equal(clash.status, 500);
@@ -304,14 +318,12 @@ test(
       apiVersion: "v1",
       metadata: {},
       status: "Failure",
-      message:
-        "Internal error occurred: failed to allocate requested HealthCheck NodePort 30100: provided port is already allocated",
+      message: `Internal error occurred: failed to allocate requested HealthCheck NodePort ${fixed}: provided port is already allocated`,
       reason: "InternalError",
       details: {
         causes: [
           {
-            message:
-              "failed to allocate requested HealthCheck NodePort 30100: provided port is already allocated",
+            message: `failed to allocate requested HealthCheck NodePort ${fixed}: provided port is already allocated`,
           },
         ],
       },
